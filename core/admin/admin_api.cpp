@@ -1,0 +1,229 @@
+#include "admin/admin_api.hpp"
+
+#include <memory>
+
+#include "admin/fields.hpp"
+#include "http/request_util.hpp"
+#include "http/server.hpp"
+#include "util/log.hpp"
+#include "util/time.hpp"
+
+namespace modelgate::core::admin {
+
+int64_t AdminRequest::id_param(const std::string& name) const {
+    auto it = params.find(name);
+    if (it == params.end() || it->second.empty() || it->second.size() > 18) return -1;
+    int64_t v = 0;
+    for (char c : it->second) {
+        if (c < '0' || c > '9') return -1;
+        v = v * 10 + (c - '0');
+    }
+    return v;
+}
+
+std::string AdminRequest::query_value(const std::string& name, const std::string& fallback) const {
+    auto it = query.find(name);
+    return it == query.end() ? fallback : it->second;
+}
+
+Result<nlohmann::json> parse_body(const AdminRequest& req) {
+    if (req.body.empty()) return nlohmann::json::object();
+    auto j = nlohmann::json::parse(req.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return make_error(ErrorCode::invalid_json, "The request body must be a JSON object.",
+                          "invalid_json");
+    }
+    return j;
+}
+
+void AdminApi::reload() {
+    if (auto st = ctx_.cache.reload(); !st) {
+        MG_ERROR("admin", "reloading the configuration failed: " << st.error().message);
+    }
+}
+
+void AdminApi::route(http::Router& router, const std::string& method, const std::string& pattern,
+                     AdminHandler handler, bool public_route) {
+    router.add(
+        method, pattern,
+        [this, method, handler = std::move(handler), public_route](
+            http::RequestContext& ctx, Pistache::Http::ResponseWriter& w) {
+            auto req = std::make_shared<AdminRequest>();
+            req->method = method;
+            req->path = std::string(ctx.path);
+            req->params = ctx.params;
+            const auto& q = ctx.request.query();
+            for (auto it = q.parameters_begin(); it != q.parameters_end(); ++it) {
+                req->query.emplace(it->first, http::url_decode(it->second));
+            }
+            req->body = ctx.request.body();
+            req->content_type = http::header_value(ctx.request, "Content-Type");
+            const auto& cookies = ctx.request.cookies();
+            if (cookies.has(kSessionCookie)) req->session_token = cookies.get(kSessionCookie).value;
+            req->client_ip = ctx.client_ip;
+            ctx.writer_moved = true;
+            auto writer = std::make_shared<Pistache::Http::ResponseWriter>(std::move(w));
+            bool posted = ctx_.workers.post([this, req, writer, &handler, public_route] {
+                AdminResponse resp;
+                try {
+                    bool mutation = req->method != "GET" && req->method != "HEAD";
+                    if (!public_route) {
+                        auto user = ctx_.auth.check(req->session_token);
+                        if (!user) {
+                            resp = AdminResponse::error(make_error(
+                                ErrorCode::unauthorized, "Log in first: POST /admin/api/auth/login",
+                                "not_logged_in"));
+                            http::send_json(*writer, resp.status, resp.body, resp.headers);
+                            return;
+                        }
+                        req->admin_user = *user;
+                    }
+                    if (mutation && !req->body.empty() &&
+                        req->content_type.rfind("application/json", 0) != 0) {
+                        resp = {415,
+                                http::error_body(make_error(
+                                    ErrorCode::invalid_request,
+                                    "Send the body as JSON (Content-Type: application/json).",
+                                    "unsupported_media_type")),
+                                {}};
+                    } else {
+                        resp = handler(*req);
+                    }
+                } catch (const std::exception& e) {
+                    std::string id = crypto::random_hex(6);
+                    MG_ERROR("admin", req->method << " " << req->path << " failed (request " << id
+                                                  << "): " << e.what());
+                    resp = AdminResponse::error(make_error(ErrorCode::internal,
+                                                           "Internal error (request id " + id + ")",
+                                                           "internal_error"));
+                }
+                http::send_json(*writer, resp.status, resp.body, resp.headers);
+            });
+            if (!posted) {
+                http::send_error(*writer,
+                                 make_error(ErrorCode::unavailable, "The gateway is shutting down.",
+                                            "shutting_down"));
+            }
+        });
+}
+
+void AdminApi::register_routes(http::Router& router) {
+    register_auth(router);
+    register_providers(router);
+    register_models(router);
+    register_keys(router);
+    register_logs(router);
+}
+
+void AdminApi::register_auth(http::Router& router) {
+    route(
+        router, "POST", "/admin/api/auth/login",
+        [this](AdminRequest& req) {
+            auto body = parse_body(req);
+            if (!body) return AdminResponse::error(body.error());
+            Fields f(body.value());
+            std::string username = f.text("username", 100).value_or("");
+            std::string password = f.text("password", 1000).value_or("");
+            if (f.error()) return AdminResponse::error(*f.error());
+            auto login = ctx_.auth.login(username, password, req.client_ip);
+            if (!login) return AdminResponse::error(login.error());
+            AdminResponse r = AdminResponse::ok({{"success", true}, {"username", login->username}});
+            r.headers.emplace_back("Set-Cookie", http::make_cookie(kSessionCookie, login->token,
+                                                                   auth::AdminAuth::kSessionSeconds,
+                                                                   ctx_.config.secure_cookies));
+            return r;
+        },
+        true);
+    route(
+        router, "POST", "/admin/api/auth/logout",
+        [this](AdminRequest& req) {
+            ctx_.auth.logout(req.session_token);
+            AdminResponse r = AdminResponse::ok({{"success", true}});
+            r.headers.emplace_back(
+                "Set-Cookie", http::make_cookie(kSessionCookie, "", 0, ctx_.config.secure_cookies));
+            return r;
+        },
+        true);
+    route(
+        router, "GET", "/admin/api/auth/check",
+        [this](AdminRequest& req) {
+            auto user = ctx_.auth.check(req.session_token);
+            nlohmann::json j = {{"authenticated", user.has_value()}};
+            if (user) j["username"] = *user;
+            return AdminResponse::ok(j);
+        },
+        true);
+    route(router, "GET", "/admin/api/plugins",
+          [this](AdminRequest&) { return AdminResponse::ok(ctx_.plugins.to_json()); });
+}
+
+void AdminApi::register_logs(http::Router& router) {
+    route(router, "GET", "/admin/api/logs/query", [this](AdminRequest& req) {
+        store::LogQuery q;
+        q.key_name = req.query_value("key_name");
+        q.model = req.query_value("model");
+        q.status = req.query_value("status");
+        q.request_id = req.query_value("request_id");
+        auto number = [&](const std::string& name, int64_t fallback, int64_t min,
+                          int64_t max) -> std::optional<int64_t> {
+            std::string v = req.query_value(name);
+            if (v.empty()) return fallback;
+            try {
+                std::size_t used = 0;
+                long long n = std::stoll(v, &used);
+                if (used != v.size() || n < min || n > max) return std::nullopt;
+                return n;
+            } catch (...) {
+                return std::nullopt;
+            }
+        };
+        auto page = number("page", 1, 1, 1000000);
+        auto size = number("page_size", 50, 1, 200);
+        auto provider = number("provider", 0, 0, INT64_MAX);
+        if (!page || !size || !provider) {
+            return AdminResponse::error(make_error(
+                ErrorCode::invalid_request,
+                "page must be >= 1, page_size 1..200, provider a provider id", "invalid_query"));
+        }
+        q.page = static_cast<int>(*page);
+        q.page_size = static_cast<int>(*size);
+        if (*provider > 0) q.provider_id = *provider;
+        std::string range = req.query_value("time_range");
+        int64_t now = unix_ms_now();
+        if (!range.empty()) {
+            static const std::unordered_map<std::string, int64_t> ranges = {
+                {"1h", 3600000LL},
+                {"6h", 6 * 3600000LL},
+                {"24h", 24 * 3600000LL},
+                {"7d", 7 * 24 * 3600000LL},
+                {"30d", 30 * 24 * 3600000LL}};
+            auto it = ranges.find(range);
+            if (it == ranges.end()) {
+                return AdminResponse::error(make_error(ErrorCode::invalid_request,
+                                                       "time_range must be 1h, 6h, 24h, 7d or 30d",
+                                                       "invalid_query"));
+            }
+            q.from_ms = now - it->second;
+        }
+        for (auto [name, slot] :
+             {std::pair{"start_time", &q.from_ms}, std::pair{"end_time", &q.to_ms}}) {
+            std::string v = req.query_value(name);
+            if (v.empty()) continue;
+            auto t = parse_iso8601(v);
+            if (!t) {
+                return AdminResponse::error(
+                    make_error(ErrorCode::invalid_request,
+                               std::string(name) + " must be an ISO 8601 time", "invalid_query"));
+            }
+            *slot = *t;
+        }
+        auto result = ctx_.logs.query(q);
+        if (!result) return AdminResponse::error(result.error());
+        return AdminResponse::ok({{"logs", result->logs},
+                                  {"total", result->total},
+                                  {"page", q.page},
+                                  {"page_size", q.page_size}});
+    });
+}
+
+}  // namespace modelgate::core::admin

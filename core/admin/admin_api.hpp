@@ -1,0 +1,98 @@
+// The admin JSON API under /admin/api, on the original's paths and shapes so
+// its users' scripts carry over. Handlers run on the worker pool (they touch
+// the database); a session cookie from /admin/api/auth/login guards them.
+// Mutating requests must send JSON (Content-Type: application/json), which a
+// cross-site form cannot: together with the SameSite=Strict cookie this is the
+// CSRF defence.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+
+#include "auth/admin_auth.hpp"
+#include "config/config.hpp"
+#include "domain/config_cache.hpp"
+#include "http/responses.hpp"
+#include "http/router.hpp"
+#include "plugins/plugin_host.hpp"
+#include "store/config_store.hpp"
+#include "store/log_store.hpp"
+#include "util/crypto.hpp"
+#include "util/thread_pool.hpp"
+
+namespace modelgate::core::admin {
+
+inline constexpr const char* kSessionCookie = "mg_admin_session";
+
+struct AdminContext {
+    const Config& config;
+    store::Database& db;
+    store::ConfigStore& store;
+    store::LogStore& logs;
+    ConfigCache& cache;
+    auth::AdminAuth& auth;
+    plugins::PluginHost& plugins;
+    const crypto::SecretBox& secrets;
+    ThreadPool& workers;
+};
+
+// What a handler sees: a copy of the request, safe to use on a worker thread.
+struct AdminRequest {
+    std::string method;
+    std::string path;
+    http::PathParams params;
+    std::unordered_map<std::string, std::string> query;
+    std::string body;
+    std::string content_type;
+    std::string session_token;
+    std::string client_ip;
+    std::string admin_user;  // set once the session is checked
+
+    int64_t id_param(const std::string& name) const;  // -1 when not a number
+    std::string query_value(const std::string& name, const std::string& fallback = "") const;
+};
+
+struct AdminResponse {
+    int status = 200;
+    nlohmann::json body = nlohmann::json::object();
+    http::HeaderList headers;
+
+    static AdminResponse ok(nlohmann::json body, int status = 200) {
+        return {status, std::move(body), {}};
+    }
+    static AdminResponse error(const Error& e) {
+        return {http_status(e.code), http::error_body(e), {}};
+    }
+};
+
+using AdminHandler = std::function<AdminResponse(AdminRequest&)>;
+
+class AdminApi {
+  public:
+    explicit AdminApi(AdminContext ctx) : ctx_(ctx) {}
+    void register_routes(http::Router& router);
+
+  private:
+    // Registers a handler that runs on the worker pool, behind the session check
+    // (unless public_route) and the JSON content-type check for mutations.
+    void route(http::Router& router, const std::string& method, const std::string& pattern,
+               AdminHandler handler, bool public_route = false);
+
+    void register_auth(http::Router& router);
+    void register_providers(http::Router& router);
+    void register_models(http::Router& router);
+    void register_keys(http::Router& router);
+    void register_logs(http::Router& router);
+
+    // After a change: rebuild this instance's routing snapshot now.
+    void reload();
+
+    AdminContext ctx_;
+};
+
+// Parses a JSON request body; errors are 400 with a readable message.
+Result<nlohmann::json> parse_body(const AdminRequest& req);
+
+}  // namespace modelgate::core::admin

@@ -1,0 +1,316 @@
+#include "app/app.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "app/feature_host.hpp"
+#include "util/log.hpp"
+
+#ifndef MODELGATE_VERSION
+#define MODELGATE_VERSION "dev"
+#endif
+#ifndef MODELGATE_DEFAULT_PLUGIN_DIR
+#define MODELGATE_DEFAULT_PLUGIN_DIR "plugins"
+#endif
+#ifndef MODELGATE_DEFAULT_LOCALES_DIR
+#define MODELGATE_DEFAULT_LOCALES_DIR "locales"
+#endif
+
+namespace modelgate::core {
+
+std::string version_string() {
+    return MODELGATE_VERSION;
+}
+
+App::App(Config config) : config_(std::move(config)) {}
+
+App::~App() {
+    stop();
+}
+
+void App::prepare_data_dir() {
+    std::error_code ec;
+    std::filesystem::create_directories(config_.data_dir, ec);
+    if (ec)
+        throw std::runtime_error("cannot create the data folder " + config_.data_dir + ": " +
+                                 ec.message());
+}
+
+std::string App::load_master_key() {
+    if (!config_.master_key.empty()) return config_.master_key;
+    std::string path = config_.data_dir + "/master.key";
+    std::ifstream in(path, std::ios::binary);
+    if (in) {
+        std::string hex((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' '))
+            hex.pop_back();
+        auto key = crypto::hex_decode(hex);
+        if (!key || key->size() != 32)
+            throw std::runtime_error(path + " does not hold a 32-byte hex key");
+        return *key;
+    }
+    std::string hex = crypto::random_hex(32);
+    {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        if (!out) throw std::runtime_error("cannot write the master key to " + path);
+        out << hex << "\n";
+    }
+    ::chmod(path.c_str(), 0600);
+    MG_INFO("app", "generated a master key for upstream secrets in "
+                       << path << " (set MODELGATE_MASTER_KEY to share one)");
+    return *crypto::hex_decode(hex);
+}
+
+void App::start() {
+    if (started_) return;
+    started_at_ms_ = unix_ms_now();
+    auto t0 = SteadyClock::now();
+    log::Level level;
+    if (!log::parse_level(config_.log_level, level)) {
+        throw std::runtime_error("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got '" +
+                                 config_.log_level + "'");
+    }
+    log::set_level(level);
+    if (!config_.log_file.empty() && !log::set_file(config_.log_file)) {
+        throw std::runtime_error("cannot open the log file " + config_.log_file);
+    }
+    if (!config_.timezone.empty()) {
+        ::setenv("TZ", config_.timezone.c_str(), 1);
+        ::tzset();
+    }
+    prepare_data_dir();
+    secrets_ = std::make_unique<crypto::SecretBox>(load_master_key());
+
+    auto url = store::parse_database_url(config_.effective_database_url());
+    if (!url) throw std::runtime_error(url.error().message);
+    try {
+        db_ = std::make_unique<store::Database>(url.value(), config_.db_pool_size);
+        db_->migrate();
+    } catch (const std::exception& e) {
+        throw std::runtime_error("cannot open the database " + url->display + ": " + e.what());
+    }
+    config_store_ = std::make_unique<store::ConfigStore>(*db_);
+    log_store_ = std::make_unique<store::LogStore>(*db_);
+
+    plugins_ = std::make_unique<plugins::PluginHost>();
+    plugins_->load_directory(config_.plugin_dir.empty() ? MODELGATE_DEFAULT_PLUGIN_DIR
+                                                        : config_.plugin_dir);
+    catalogs_.load(config_.locales_dir.empty() ? MODELGATE_DEFAULT_LOCALES_DIR
+                                               : config_.locales_dir);
+
+    timers_ = std::make_unique<TimerService>();
+    cache_ = std::make_unique<ConfigCache>(*config_store_, *plugins_, *secrets_, *timers_);
+    if (auto st = cache_->reload(); !st)
+        throw std::runtime_error("cannot load the configuration: " + st.error().message);
+    cache_->start_polling(std::chrono::seconds(5));
+
+    log_sink_ = std::make_unique<RequestLogSink>(*log_store_, *config_store_);
+    LogWriterOptions lw;
+    lw.batch_max = static_cast<std::size_t>(config_.log_batch_max);
+    lw.flush_interval = std::chrono::milliseconds(config_.log_flush_ms);
+    lw.memory_limit = config_.log_memory_limit;
+    lw.spill_path = config_.spill_file();
+    log_writer_ = std::make_unique<LogWriter>(*log_sink_, lw);
+    log_writer_->start();
+
+    loop_ = std::make_unique<upstream::UpstreamLoop>();
+    loop_->start();
+    workers_ = std::make_unique<ThreadPool>(config_.worker_threads, "workers");
+    admin_auth_ = std::make_unique<auth::AdminAuth>(config_.admins, *db_);
+
+    proxy::ProxyOptions po;
+    po.max_body_bytes = config_.max_body_bytes;
+    po.user_agent = "modelgate/" + version_string();
+    proxy_ = std::make_unique<proxy::ProxyService>(*cache_, *loop_, *log_writer_, metrics_, po);
+
+    server_state_ = std::make_shared<http::ServerState>(config_.trusted_proxies);
+    http::Router& router = server_state_->router;
+    proxy_->register_routes(router);
+    admin_api_ = std::make_unique<admin::AdminApi>(
+        admin::AdminContext{config_, *db_, *config_store_, *log_store_, *cache_, *admin_auth_,
+                            *plugins_, *secrets_, *workers_});
+    admin_api_->register_routes(router);
+    register_ops_routes(router);
+
+    scheduler_ = std::make_unique<Scheduler>(*db_, *workers_, crypto::random_hex(8));
+    register_builtin_jobs();
+    feature_host_ = std::make_unique<FeatureHost>(*this);
+    plugins_->init_features(*feature_host_);
+    scheduler_->start();
+
+    http::ServerOptions so;
+    so.host = config_.host;
+    so.port = config_.port;
+    so.threads = config_.reactor_threads;
+    so.max_request_bytes = config_.max_body_bytes + (1u << 20);
+    so.base_path = config_.base_path;
+    server_ = std::make_unique<http::HttpServer>(so, server_state_);
+    server_->start();
+    started_ = true;
+
+    double ms = ms_between(t0, SteadyClock::now());
+    std::string host = config_.host == "0.0.0.0" ? "localhost" : config_.host;
+    std::string base = "http://" + host + ":" + std::to_string(port()) + config_.base_path;
+    MG_INFO("app", "ModelGate " << version_string() << " listening on " << config_.host << ":"
+                                << port() << " (" << url->display << ", "
+                                << plugins_->loaded().size() << " plugins, started in "
+                                << static_cast<int>(ms) << " ms)");
+    std::cout << "\nModelGate " << version_string() << " is running.\n"
+              << "  OpenAI-compatible API: " << base << "/v1\n"
+              << "  Admin API login:       POST " << base << "/admin/api/auth/login\n"
+              << "  Health:                " << base << "/healthz\n";
+    if (config_.admin_password_generated) {
+        std::cout
+            << "  No admin configured (ADMIN_USERS / ADMIN_PASSWORD); for this run log in as\n"
+            << "    username: " << config_.admins.front().username << "\n"
+            << "    password: " << config_.admins.front().password << "\n";
+    }
+    std::cout << std::endl;
+}
+
+void App::register_builtin_jobs() {
+    // Calls that were pending when an instance died never get a final record from
+    // it; mark them after the longest configured timeout has passed.
+    scheduler_->add("cleanup_stale_pending", "core", std::chrono::minutes(10), [this] {
+        int64_t longest = 600000;
+        for (const auto& [name, p] : cache_->current()->providers)
+            longest = std::max<int64_t>(longest, p->total_timeout_ms);
+        auto n = log_store_->expire_pending(longest + 60000);
+        if (!n) throw std::runtime_error(n.error().message);
+        return std::to_string(n.value()) + " stale pending rows marked timeout";
+    });
+    scheduler_->add("expire_admin_sessions", "core", std::chrono::hours(1), [this] {
+        std::string now = iso8601_now();
+        auto st = db_->transaction(
+            [&](soci::session& s) {
+                s << "DELETE FROM admin_sessions WHERE expires_at < :now", soci::use(now);
+            },
+            "expiring admin sessions");
+        if (!st) throw std::runtime_error(st.error().message);
+        return std::string("expired sessions removed");
+    });
+}
+
+std::string App::metrics_text() {
+    return metrics_.render([this](std::string& out) {
+        auto gauge = [&out](const std::string& name, const std::string& help,
+                            const std::string& type) {
+            out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+        };
+        gauge("modelgate_inflight_requests", "Calls holding a concurrency slot, by provider.",
+              "gauge");
+        auto limiters = cache_->limiters();
+        for (const auto& [id, pair] : limiters) {
+            out += "modelgate_inflight_requests{provider=\"" + Metrics::escape_label(pair.first) +
+                   "\"} " + std::to_string(pair.second->in_use()) + "\n";
+        }
+        gauge("modelgate_queued_requests", "Calls waiting for a concurrency slot, by provider.",
+              "gauge");
+        for (const auto& [id, pair] : limiters) {
+            out += "modelgate_queued_requests{provider=\"" + Metrics::escape_label(pair.first) +
+                   "\"} " + std::to_string(pair.second->waiting()) + "\n";
+        }
+        gauge("modelgate_concurrency_limit", "Configured concurrency limit, by provider.", "gauge");
+        for (const auto& [id, pair] : limiters) {
+            out += "modelgate_concurrency_limit{provider=\"" + Metrics::escape_label(pair.first) +
+                   "\"} " + std::to_string(pair.second->limit()) + "\n";
+        }
+        gauge("modelgate_active_calls", "Calls in flight on this instance (queued or running).",
+              "gauge");
+        out += "modelgate_active_calls " + std::to_string(proxy_->registry().size()) + "\n";
+        gauge("modelgate_upstream_transfers", "Upstream HTTP transfers in progress.", "gauge");
+        out += "modelgate_upstream_transfers " + std::to_string(loop_->active()) + "\n";
+        auto lw = log_writer_->stats();
+        gauge("modelgate_request_log_queue", "Request log records waiting to be written.", "gauge");
+        out += "modelgate_request_log_queue " + std::to_string(lw.queued) + "\n";
+        gauge("modelgate_request_log_written_total", "Request log records written to the database.",
+              "counter");
+        out += "modelgate_request_log_written_total " + std::to_string(lw.written) + "\n";
+        gauge("modelgate_request_log_spilled_total",
+              "Request log records spilled to disk while the database was down.", "counter");
+        out += "modelgate_request_log_spilled_total " + std::to_string(lw.spilled) + "\n";
+        gauge("modelgate_request_log_failed_batches_total",
+              "Request log batches that failed and were retried.", "counter");
+        out += "modelgate_request_log_failed_batches_total " + std::to_string(lw.failed_batches) +
+               "\n";
+        gauge("modelgate_database_up", "1 when the last request log write succeeded.", "gauge");
+        out += std::string("modelgate_database_up ") + (lw.database_ok ? "1" : "0") + "\n";
+        gauge("modelgate_http_handler_errors_total", "Handlers that failed with an internal error.",
+              "counter");
+        out += "modelgate_http_handler_errors_total " +
+               std::to_string(server_state_->handler_errors.load()) + "\n";
+        gauge("modelgate_plugins", "Plugins loaded and refused at start.", "gauge");
+        out += "modelgate_plugins{state=\"loaded\"} " + std::to_string(plugins_->loaded().size()) +
+               "\n";
+        out += "modelgate_plugins{state=\"refused\"} " +
+               std::to_string(plugins_->refused().size()) + "\n";
+        gauge("modelgate_build_info", "Build information.", "gauge");
+        out += "modelgate_build_info{version=\"" + version_string() + "\"} 1\n";
+        gauge("modelgate_start_time_seconds", "Start time of the process (Unix seconds).", "gauge");
+        out += "modelgate_start_time_seconds " + std::to_string(started_at_ms_ / 1000) + "\n";
+    });
+}
+
+void App::register_ops_routes(http::Router& router) {
+    router.add("GET", "/metrics", [this](http::RequestContext&, Pistache::Http::ResponseWriter& w) {
+        http::send(w, 200, "text/plain; version=0.0.4; charset=utf-8", metrics_text());
+    });
+    router.add(
+        "GET", "/healthz", [this](http::RequestContext& ctx, Pistache::Http::ResponseWriter& w) {
+            ctx.writer_moved = true;
+            auto writer = std::make_shared<Pistache::Http::ResponseWriter>(std::move(w));
+            bool posted = workers_->post([this, writer] {
+                bool db_ok = db_->ping();
+                bool draining = server_state_->draining.load();
+                nlohmann::json j = {
+                    {"status", db_ok && !draining ? "ok" : (draining ? "draining" : "degraded")},
+                    {"version", version_string()},
+                    {"database", {{"ok", db_ok}, {"dialect", db_->dialect_name()}}},
+                    {"plugins",
+                     {{"loaded", plugins_->loaded().size()},
+                      {"refused", plugins_->refused().size()}}},
+                    {"request_log",
+                     {{"queued", log_writer_->stats().queued},
+                      {"database_ok", log_writer_->stats().database_ok}}}};
+                http::send_json(*writer, db_ok && !draining ? 200 : 503, j);
+            });
+            if (!posted) http::send_json(*writer, 503, {{"status", "draining"}});
+        });
+    router.add("GET", "/", [](http::RequestContext&, Pistache::Http::ResponseWriter& w) {
+        http::send_json(w, 200,
+                        {{"name", "ModelGate"},
+                         {"version", version_string()},
+                         {"openai_base_path", "/v1"},
+                         {"admin_api", "/admin/api"},
+                         {"health", "/healthz"},
+                         {"metrics", "/metrics"}});
+    });
+}
+
+void App::stop() {
+    if (!started_ || stopped_.exchange(true)) return;
+    MG_INFO("app",
+            "shutting down: refusing new calls, " << proxy_->registry().size() << " in flight");
+    server_state_->draining.store(true);
+    if (!proxy_->registry().wait_empty(std::chrono::seconds(config_.shutdown_grace_seconds))) {
+        MG_WARN("app", "grace period over; ending " << proxy_->registry().size() << " call(s)");
+    }
+    proxy_->abort_all();
+    loop_->stop();  // cancels running transfers; their calls answer and log
+    proxy_->registry().wait_empty(std::chrono::seconds(5));
+    scheduler_->stop();
+    workers_->stop();
+    server_->stop();
+    plugins_->shutdown_features();
+    cache_->stop_polling();
+    log_writer_->stop(std::chrono::seconds(10));
+    timers_->stop();
+    MG_INFO("app", "stopped");
+}
+
+}  // namespace modelgate::core

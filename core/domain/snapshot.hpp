@@ -1,0 +1,86 @@
+// The routing snapshot: everything a proxy request needs to authenticate and
+// route, built completely from the database and swapped in atomically, so a
+// request never sees a half-loaded configuration.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "domain/time_rules.hpp"
+#include "limits/async_semaphore.hpp"
+#include "plugins/adapter.hpp"
+#include "util/result.hpp"
+
+namespace modelgate::core {
+
+struct ProviderRuntime {
+    int64_t id = 0;
+    std::string name;
+    std::string adapter_kind;
+    std::string base_url;
+    std::string secret;  // the upstream key, decrypted; never logged
+    nlohmann::json options = nlohmann::json::object();
+    int max_concurrency = 8;
+    int queue_timeout_ms = 30000;
+    int first_byte_timeout_ms = 120000;
+    int idle_timeout_ms = 120000;
+    int total_timeout_ms = 600000;
+    bool active = true;
+    bool force_stream_usage = true;                     // ask the upstream for usage in streams
+    std::shared_ptr<plugins::AdapterInstance> adapter;  // null when unusable
+    std::string adapter_problem;                        // why adapter is null
+    std::shared_ptr<AsyncSemaphore> limiter;            // lives across snapshots
+};
+
+struct BindingRuntime {
+    int64_t id = 0;
+    int64_t provider_id = 0;
+    std::string provider_name;
+    std::string public_name;     // what /v1/models advertises after "provider/"
+    std::string upstream_model;  // models.name, sent upstream
+    bool multimodal = false;
+    int max_tokens = 0;
+    int context_length = 0;
+};
+
+struct KeyRuntime {
+    int64_t id = 0;
+    std::string name;
+    std::string hash;
+    bool active = true;
+    std::unordered_set<int64_t> allowed_bindings;  // empty: every model
+    std::vector<TimeRule> time_rules;
+
+    bool may_use(int64_t binding_id) const {
+        return allowed_bindings.empty() || allowed_bindings.count(binding_id) != 0;
+    }
+};
+
+struct Route {
+    const ProviderRuntime* provider = nullptr;
+    const BindingRuntime* binding = nullptr;
+};
+
+struct Snapshot {
+    int64_t version = 0;
+    std::unordered_map<std::string, std::shared_ptr<const ProviderRuntime>>
+        providers;                         // by name, active or not
+    std::vector<BindingRuntime> bindings;  // active bindings of active providers and models
+    // provider name -> alias -> index in bindings
+    std::unordered_map<std::string, std::unordered_map<std::string, std::size_t>> aliases;
+    // alias without provider prefix -> indexes in bindings
+    std::unordered_map<std::string, std::vector<std::size_t>> global_aliases;
+    std::unordered_map<std::string, std::shared_ptr<const KeyRuntime>> keys_by_hash;
+
+    // "provider/model" (or a unique bare model name) -> provider and binding.
+    Result<Route> resolve(std::string_view model) const;
+    const KeyRuntime* find_key(std::string_view hash) const;
+};
+
+}  // namespace modelgate::core

@@ -1,0 +1,69 @@
+#include "http/responses.hpp"
+
+#include <pistache/http_headers.h>
+
+namespace modelgate::core::http {
+
+namespace {
+
+// A response header Pistache writes verbatim. (Pistache only serializes typed
+// headers; raw ones added to a response are silently dropped.)
+class VerbatimHeader final : public Pistache::Http::Header::Header {
+  public:
+    VerbatimHeader(std::string name, std::string value)
+        : name_(std::move(name)), value_(std::move(value)) {}
+    const char* name() const override { return name_.c_str(); }
+    void parse(const std::string& data) override { value_ = data; }
+    void write(std::ostream& os) const override { os << value_; }
+    uint64_t hash() const override { return Pistache::Http::Header::detail::hash(name_.c_str()); }
+
+  private:
+    std::string name_;
+    std::string value_;
+};
+
+}  // namespace
+
+void set_header(Pistache::Http::ResponseWriter& w, const std::string& name,
+                const std::string& value) {
+    auto& headers = w.headers();
+    headers.remove(name);
+    headers.add(std::make_shared<VerbatimHeader>(name, value));
+}
+
+nlohmann::json error_body(const Error& e) {
+    return {{"error",
+             {{"message", e.message},
+              {"type", error_type(e.code)},
+              {"code", e.detail_code.empty() ? default_error_code(e.code) : e.detail_code}}}};
+}
+
+void send(Pistache::Http::ResponseWriter& w, int status, const std::string& content_type,
+          const std::string& body, const HeaderList& headers) {
+    set_header(w, "Content-Type", content_type);
+    set_header(w, "X-Content-Type-Options", "nosniff");
+    set_header(w, "Cache-Control", "no-store");
+    for (const auto& [k, v] : headers)
+        set_header(w, k, v);
+    w.send(static_cast<Pistache::Http::Code>(status), body);
+}
+
+void send_json(Pistache::Http::ResponseWriter& w, int status, const nlohmann::json& body,
+               const HeaderList& headers) {
+    send(w, status, "application/json",
+         body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), headers);
+}
+
+void send_error(Pistache::Http::ResponseWriter& w, const Error& e, const HeaderList& headers) {
+    send_json(w, http_status(e.code), error_body(e), headers);
+}
+
+std::string make_cookie(const std::string& name, const std::string& value, int max_age_seconds,
+                        bool secure, const std::string& path) {
+    std::string c = name + "=" + value + "; Path=" + path + "; HttpOnly; SameSite=Strict";
+    if (secure) c += "; Secure";
+    c += "; Max-Age=" + std::to_string(max_age_seconds);
+    return c;
+}
+
+}  // namespace modelgate::core::http

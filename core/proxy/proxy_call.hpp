@@ -1,0 +1,122 @@
+// One proxied call from the moment it waits for a concurrency slot until its
+// final log record. It is the upstream loop's job for the call, so its hooks run
+// on the upstream thread; the client may vanish at any time (reactor thread) and
+// the queue deadline fires on the timer thread. A mutex orders those events;
+// whatever happens, the call ends exactly once: one answer (or stream end), one
+// final log record, the slot released.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "domain/snapshot.hpp"
+#include "logs/log_writer.hpp"
+#include "ops/metrics.hpp"
+#include "plugins/adapter.hpp"
+#include "proxy/call_registry.hpp"
+#include "proxy/client_sink.hpp"
+#include "upstream/upstream_loop.hpp"
+#include "util/time.hpp"
+
+namespace modelgate::core::proxy {
+
+struct CallInit {
+    std::string request_id;
+    int32_t op = MG_OP_CHAT;
+    bool client_stream = false;
+    bool include_usage = false;                // the client asked for the usage chunk
+    std::shared_ptr<const Snapshot> snapshot;  // keeps provider and binding alive
+    const ProviderRuntime* provider = nullptr;
+    const BindingRuntime* binding = nullptr;
+    std::optional<int64_t> api_key_id;
+    std::string api_key_name;
+    std::string requested_model;
+    std::string client_ip;
+    std::string user_agent;
+    plugins::CallSpec call;
+    plugins::UpstreamRequestSpec upstream;
+    SteadyTime received_at{};
+    int64_t received_unix_ms = 0;
+};
+
+struct CallDeps {
+    upstream::UpstreamLoop& loop;
+    LogWriter& logs;
+    Metrics& metrics;
+    CallRegistry& registry;
+    std::string user_agent;  // outbound User-Agent
+};
+
+class ProxyCall final : public upstream::Job, public std::enable_shared_from_this<ProxyCall> {
+  public:
+    ProxyCall(CallInit init, CallDeps deps, std::unique_ptr<ClientSink> client);
+    ~ProxyCall() override;
+
+    // Waits for a slot (or gets one now) and sends the call upstream.
+    void start();
+    // The client went away (close hook, failed write).
+    void on_client_gone();
+    // Gateway shutdown: end the call now, telling the client.
+    void abort_for_shutdown();
+
+    void on_headers(int status, std::string_view header_lines) override;
+    upstream::DataAction on_data(std::string_view bytes) override;
+    void on_finished(upstream::Outcome outcome, const std::string& detail) override;
+
+    const std::string& request_id() const { return init_.request_id; }
+
+  private:
+    enum class State { queued, running, done };
+
+    void on_permit(Permit permit);
+    void on_queue_timeout();
+    void submit_locked();
+    void handle_event(int32_t kind, uint32_t flags, std::string_view data);
+    void flush_stream_output();
+    void on_write_done(std::size_t bytes, bool ok);
+    void finish_whole_answer();
+    void finish_stream_from_decoder();
+    // Ends the call: writes the final log record, records metrics, releases the
+    // slot. Idempotent.
+    void finalize(const std::string& status, std::optional<int> downstream,
+                  const std::string& error);
+    void respond_error(int status, const nlohmann::json& error, const http::HeaderList& extra = {});
+    void fail_stream(const nlohmann::json& error);
+    LogRecord base_record() const;
+
+    CallInit init_;
+    CallDeps deps_;
+    std::unique_ptr<ClientSink> client_;
+
+    std::mutex mu_;
+    State state_ = State::queued;
+    std::atomic<bool> finalized_{false};
+    std::atomic<bool> client_gone_{false};
+    bool adapter_failed_ = false;
+    AsyncSemaphore::WaiterRef waiter_;
+    Permit permit_;
+    SteadyTime upstream_started_{};
+    double queue_ms_ = 0;
+
+    // Upstream answer (upstream thread only, after on_headers).
+    int upstream_status_ = 0;
+    std::string upstream_headers_;
+    std::string body_;  // whole answers and error bodies
+    bool streaming_ = false;
+    std::unique_ptr<plugins::StreamDecoder> decoder_;
+    std::string stream_out_;        // SSE bytes produced by the current feed
+    bool stream_complete_ = false;  // DONE seen
+    nlohmann::json stream_error_;   // ERROR seen (error object)
+    bool usage_chunk_sent_ = false;
+    std::string usage_json_;
+    double completion_units_ = 0;
+    std::optional<double> ttft_ms_;
+
+    // Back-pressure between the upstream and a slow client.
+    std::atomic<std::size_t> in_flight_bytes_{0};
+    std::atomic<bool> paused_{false};
+};
+
+}  // namespace modelgate::core::proxy

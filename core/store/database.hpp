@@ -1,0 +1,99 @@
+// The database: a SOCI connection pool on PostgreSQL or SQLite, chosen by
+// DATABASE_URL, plus the few places where the two dialects differ.
+// Every call may block: use it from worker threads, the log writer or start-up,
+// never from an HTTP reactor thread.
+#pragma once
+
+#include <soci/soci.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "store/soci_optional.hpp"
+#include "util/result.hpp"
+
+namespace modelgate::core::store {
+
+enum class Dialect { postgresql, sqlite };
+
+struct DatabaseUrl {
+    Dialect dialect = Dialect::sqlite;
+    std::string connect_string;  // for SOCI
+    std::string display;         // with the password masked
+    std::string sqlite_path;
+};
+
+// Accepts postgresql://, postgres://, postgresql+asyncpg://, postgresql+psycopg://
+// and sqlite:PATH / sqlite:///PATH / sqlite://PATH.
+Result<DatabaseUrl> parse_database_url(const std::string& url);
+
+class Database {
+  public:
+    Database(const DatabaseUrl& url, std::size_t pool_size);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    Dialect dialect() const { return url_.dialect; }
+    const char* dialect_name() const {
+        return url_.dialect == Dialect::postgresql ? "postgresql" : "sqlite";
+    }
+    const DatabaseUrl& url() const { return url_; }
+
+    // Runs fn with a pooled session. A broken connection is reconnected before the
+    // next use. Exceptions from fn propagate (repositories convert them).
+    template <class F>
+    auto with_session(F&& fn) {
+        std::size_t pos = pool_->lease();
+        Lease lease{this, pos};
+        soci::session& s = pool_->at(pos);
+        revive(pos, s);
+        try {
+            return fn(s);
+        } catch (const soci::soci_error&) {
+            mark_suspect(pos);
+            throw;
+        }
+    }
+
+    // Runs fn inside a transaction, converting any exception to an Error.
+    Status transaction(const std::function<void(soci::session&)>& fn, const char* what);
+
+    std::vector<std::string> migrate();
+    bool ping();
+
+    // SQL fragment that selects a timestamp column as ISO 8601 UTC text.
+    std::string ts(const std::string& column) const;
+    // SQL fragment for a boolean literal.
+    const char* boolean(bool v) const;
+    // SQL expression for the current time in the column format.
+    const char* now_sql() const {
+        return url_.dialect == Dialect::postgresql ? "now()"
+                                                   : "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+    }
+    // SQL fragment for a case-insensitive LIKE.
+    const char* ilike() const { return url_.dialect == Dialect::postgresql ? "ILIKE" : "LIKE"; }
+
+  private:
+    struct Lease {
+        Database* db;
+        std::size_t pos;
+        ~Lease() { db->pool_->give_back(pos); }
+    };
+    void open_session(soci::session& s);
+    void revive(std::size_t pos, soci::session& s);
+    void mark_suspect(std::size_t pos);
+
+    DatabaseUrl url_;
+    std::unique_ptr<soci::connection_pool> pool_;
+    std::mutex suspect_mu_;
+    std::vector<bool> suspect_;
+};
+
+// Turns the current exception into an internal Error with a redacted message.
+Error database_error(const char* what);
+
+}  // namespace modelgate::core::store

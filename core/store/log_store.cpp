@@ -1,0 +1,335 @@
+#include "store/log_store.hpp"
+
+#include <soci/soci.h>
+
+#include <deque>
+
+#include "util/time.hpp"
+
+namespace modelgate::core::store {
+
+namespace {
+
+// Bound variables of the insert statement, refilled for every record.
+struct LogParams {
+    std::string request_id, api_key_name, provider_name, model, requested_model, endpoint, status,
+        client_ip, user_agent, created_at, updated_at;
+    std::optional<long long> api_key_id, provider_id, prompt, completion, total;
+    std::optional<int> upstream, downstream;
+    std::optional<double> latency, ttft, queue;
+    std::optional<std::string> usage, error;
+    int stream = 0, estimated = 0;
+
+    void fill(const LogRecord& r) {
+        request_id = r.request_id;
+        api_key_id = r.api_key_id ? std::optional<long long>(*r.api_key_id) : std::nullopt;
+        api_key_name = r.api_key_name;
+        provider_id = r.provider_id ? std::optional<long long>(*r.provider_id) : std::nullopt;
+        provider_name = r.provider_name;
+        model = r.model.empty() ? std::string("unknown") : r.model;
+        requested_model = r.requested_model;
+        endpoint = r.endpoint;
+        stream = r.stream ? 1 : 0;
+        status = r.status;
+        upstream = r.upstream_status;
+        downstream = r.downstream_status;
+        prompt = r.prompt_tokens ? std::optional<long long>(*r.prompt_tokens) : std::nullopt;
+        completion =
+            r.completion_tokens ? std::optional<long long>(*r.completion_tokens) : std::nullopt;
+        total = r.total_tokens ? std::optional<long long>(*r.total_tokens) : std::nullopt;
+        estimated = r.tokens_estimated ? 1 : 0;
+        usage = r.usage_json.empty() ? std::nullopt : std::optional<std::string>(r.usage_json);
+        latency = r.latency_ms;
+        ttft = r.ttft_ms;
+        queue = r.queue_ms;
+        client_ip = r.client_ip;
+        user_agent = r.user_agent;
+        error = r.error.empty() ? std::nullopt : std::optional<std::string>(r.error);
+        created_at = iso8601_utc(r.created_at_ms);
+        updated_at = iso8601_utc(r.updated_at_ms ? r.updated_at_ms : r.created_at_ms);
+    }
+
+    void bind(soci::statement& st) {
+        st.exchange(soci::use(request_id, "rid"));
+        st.exchange(soci::use(api_key_id, "kid"));
+        st.exchange(soci::use(api_key_name, "kname"));
+        st.exchange(soci::use(provider_id, "pid"));
+        st.exchange(soci::use(provider_name, "pname"));
+        st.exchange(soci::use(model, "model"));
+        st.exchange(soci::use(requested_model, "rmodel"));
+        st.exchange(soci::use(endpoint, "endpoint"));
+        st.exchange(soci::use(stream, "stream"));
+        st.exchange(soci::use(status, "status"));
+        st.exchange(soci::use(upstream, "ups"));
+        st.exchange(soci::use(downstream, "downs"));
+        st.exchange(soci::use(prompt, "pt"));
+        st.exchange(soci::use(completion, "ct"));
+        st.exchange(soci::use(total, "tt"));
+        st.exchange(soci::use(estimated, "est"));
+        st.exchange(soci::use(usage, "usage"));
+        st.exchange(soci::use(latency, "lat"));
+        st.exchange(soci::use(ttft, "ttft"));
+        st.exchange(soci::use(queue, "queue"));
+        st.exchange(soci::use(client_ip, "ip"));
+        st.exchange(soci::use(user_agent, "ua"));
+        st.exchange(soci::use(error, "err"));
+        st.exchange(soci::use(created_at, "cat"));
+        st.exchange(soci::use(updated_at, "uat"));
+    }
+};
+
+const char* kInsert =
+    "INSERT INTO request_logs (request_id, api_key_id, api_key_name, provider_id, provider_name, "
+    "model, "
+    "requested_model, endpoint, is_stream, status, upstream_status_code, downstream_status_code, "
+    "prompt_tokens, "
+    "completion_tokens, total_tokens, tokens_estimated, usage, latency_ms, ttft_ms, queue_ms, "
+    "client_ip, user_agent, "
+    "error, created_at, updated_at) VALUES (:rid, :kid, :kname, :pid, :pname, :model, :rmodel, "
+    ":endpoint, :stream, "
+    ":status, :ups, :downs, :pt, :ct, :tt, :est, :usage, :lat, :ttft, :queue, :ip, :ua, :err, "
+    ":cat, :uat) ";
+
+const char* kOnConflictNothing = "ON CONFLICT (request_id) DO NOTHING";
+const char* kOnConflictUpdate =
+    "ON CONFLICT (request_id) DO UPDATE SET status = excluded.status, "
+    "upstream_status_code = excluded.upstream_status_code, downstream_status_code = "
+    "excluded.downstream_status_code, "
+    "prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, "
+    "total_tokens = excluded.total_tokens, tokens_estimated = excluded.tokens_estimated, usage = "
+    "excluded.usage, "
+    "latency_ms = excluded.latency_ms, ttft_ms = excluded.ttft_ms, queue_ms = excluded.queue_ms, "
+    "error = excluded.error, updated_at = excluded.updated_at";
+
+std::string escape_like(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+    }
+    return out;
+}
+
+}  // namespace
+
+void LogStore::write_batch(const std::vector<LogRecord>& records) {
+    if (records.empty()) return;
+    db_.with_session([&](soci::session& s) {
+        soci::transaction tr(s);
+        LogParams pending_params, final_params;
+        soci::statement pending_st(s), final_st(s);
+        bool pending_ready = false, final_ready = false;
+        for (const auto& r : records) {
+            if (r.kind == LogRecord::Kind::pending) {
+                if (!pending_ready) {
+                    pending_params.bind(pending_st);
+                    pending_st.alloc();
+                    pending_st.prepare(std::string(kInsert) + kOnConflictNothing);
+                    pending_st.define_and_bind();
+                    pending_ready = true;
+                }
+                pending_params.fill(r);
+                pending_st.execute(true);
+            } else {
+                if (!final_ready) {
+                    final_params.bind(final_st);
+                    final_st.alloc();
+                    final_st.prepare(std::string(kInsert) + kOnConflictUpdate);
+                    final_st.define_and_bind();
+                    final_ready = true;
+                }
+                final_params.fill(r);
+                final_st.execute(true);
+            }
+        }
+        tr.commit();
+    });
+}
+
+Result<LogPage> LogStore::query(const LogQuery& q) {
+    try {
+        LogPage page;
+        std::string where = " WHERE 1 = 1";
+        // Stable storage for bound values (SOCI binds by reference).
+        std::deque<std::string> texts;
+        std::deque<long long> numbers;
+        std::vector<std::pair<int, std::pair<std::size_t, std::string>>> binds;  // 0 text, 1 number
+        auto bind_text = [&](const std::string& name, std::string v) {
+            texts.push_back(std::move(v));
+            binds.push_back({0, {texts.size() - 1, name}});
+        };
+        auto bind_num = [&](const std::string& name, long long v) {
+            numbers.push_back(v);
+            binds.push_back({1, {numbers.size() - 1, name}});
+        };
+        if (!q.key_name.empty()) {
+            where += " AND (api_key_name = :kname OR api_key_name " + std::string(db_.ilike()) +
+                     " :kname_like ESCAPE '\\')";
+            bind_text("kname", q.key_name);
+            bind_text("kname_like", "%" + escape_like(q.key_name) + "%");
+        }
+        if (!q.model.empty()) {
+            where += " AND (model " + std::string(db_.ilike()) +
+                     " :model ESCAPE '\\' OR requested_model " + db_.ilike() +
+                     " :model2 ESCAPE '\\')";
+            bind_text("model", "%" + escape_like(q.model) + "%");
+            bind_text("model2", "%" + escape_like(q.model) + "%");
+        }
+        if (q.provider_id) {
+            where += " AND provider_id = :pid";
+            bind_num("pid", *q.provider_id);
+        }
+        if (!q.status.empty()) {
+            where += " AND status = :status";
+            bind_text("status", q.status);
+        }
+        if (!q.request_id.empty()) {
+            where += " AND request_id = :rid";
+            bind_text("rid", q.request_id);
+        }
+        if (q.from_ms) {
+            where += " AND created_at >= :from";
+            bind_text("from", iso8601_utc(*q.from_ms));
+        }
+        if (q.to_ms) {
+            where += " AND created_at <= :to";
+            bind_text("to", iso8601_utc(*q.to_ms));
+        }
+        auto bind_all = [&](soci::statement& st) {
+            for (auto& [kind, slot] : binds) {
+                if (kind == 0)
+                    st.exchange(soci::use(texts[slot.first], slot.second));
+                else
+                    st.exchange(soci::use(numbers[slot.first], slot.second));
+            }
+        };
+        db_.with_session([&](soci::session& s) {
+            {
+                long long total = 0;
+                soci::statement st(s);
+                st.exchange(soci::into(total));
+                bind_all(st);
+                st.alloc();
+                st.prepare("SELECT COUNT(*) FROM request_logs_all" + where);
+                st.define_and_bind();
+                st.execute(true);
+                page.total = total;
+            }
+            long long id = 0;
+            std::string request_id, model, endpoint, status, created_at, updated_at;
+            std::optional<std::string> key_name, provider_name, requested_model, usage, client_ip,
+                user_agent, error;
+            std::optional<long long> key_id, provider_id, prompt, completion, total;
+            std::optional<int> upstream, downstream;
+            std::optional<double> latency, ttft, queue;
+            int stream = 0, estimated = 0;
+            long long limit = q.page_size,
+                      offset = static_cast<long long>(q.page - 1) * q.page_size;
+            soci::statement st(s);
+            st.exchange(soci::into(id));
+            st.exchange(soci::into(request_id));
+            st.exchange(soci::into(key_id));
+            st.exchange(soci::into(key_name));
+            st.exchange(soci::into(provider_id));
+            st.exchange(soci::into(provider_name));
+            st.exchange(soci::into(model));
+            st.exchange(soci::into(requested_model));
+            st.exchange(soci::into(endpoint));
+            st.exchange(soci::into(stream));
+            st.exchange(soci::into(status));
+            st.exchange(soci::into(upstream));
+            st.exchange(soci::into(downstream));
+            st.exchange(soci::into(prompt));
+            st.exchange(soci::into(completion));
+            st.exchange(soci::into(total));
+            st.exchange(soci::into(estimated));
+            st.exchange(soci::into(usage));
+            st.exchange(soci::into(latency));
+            st.exchange(soci::into(ttft));
+            st.exchange(soci::into(queue));
+            st.exchange(soci::into(client_ip));
+            st.exchange(soci::into(user_agent));
+            st.exchange(soci::into(error));
+            st.exchange(soci::into(created_at));
+            st.exchange(soci::into(updated_at));
+            bind_all(st);
+            st.exchange(soci::use(limit, "lim"));
+            st.exchange(soci::use(offset, "off"));
+            st.alloc();
+            std::string usage_col = db_.dialect() == Dialect::postgresql ? "usage::text" : "usage";
+            st.prepare(
+                "SELECT id, request_id, api_key_id, api_key_name, provider_id, provider_name, "
+                "model, "
+                "requested_model, endpoint, is_stream, status, upstream_status_code, "
+                "downstream_status_code, "
+                "prompt_tokens, completion_tokens, total_tokens, tokens_estimated, " +
+                usage_col + ", latency_ms, ttft_ms, queue_ms, client_ip, user_agent, error, " +
+                db_.ts("created_at") + ", " + db_.ts("updated_at") + " FROM request_logs_all" +
+                where + " ORDER BY created_at DESC, id DESC LIMIT :lim OFFSET :off");
+            st.define_and_bind();
+            st.execute(false);
+            auto opt = [](const auto& o) -> nlohmann::json {
+                return o ? nlohmann::json(*o) : nlohmann::json(nullptr);
+            };
+            while (st.fetch()) {
+                nlohmann::json usage_json = nullptr;
+                if (usage) {
+                    usage_json = nlohmann::json::parse(*usage, nullptr, false);
+                    if (usage_json.is_discarded()) usage_json = nullptr;
+                }
+                page.logs.push_back({{"id", id},
+                                     {"request_id", request_id},
+                                     {"api_key_id", opt(key_id)},
+                                     {"api_key_name", opt(key_name)},
+                                     {"provider_id", opt(provider_id)},
+                                     {"provider_name", opt(provider_name)},
+                                     {"model", model},
+                                     {"requested_model", opt(requested_model)},
+                                     {"endpoint", endpoint},
+                                     {"stream", stream != 0},
+                                     {"status", status},
+                                     {"upstream_status_code", opt(upstream)},
+                                     {"downstream_status_code", opt(downstream)},
+                                     {"prompt_tokens", opt(prompt)},
+                                     {"completion_tokens", opt(completion)},
+                                     {"total_tokens", opt(total)},
+                                     {"tokens_estimated", estimated != 0},
+                                     {"usage", usage_json},
+                                     {"latency_ms", opt(latency)},
+                                     {"ttft_ms", opt(ttft)},
+                                     {"queue_ms", opt(queue)},
+                                     {"client_ip", opt(client_ip)},
+                                     {"user_agent", opt(user_agent)},
+                                     {"error", opt(error)},
+                                     {"created_at", created_at},
+                                     {"updated_at", updated_at}});
+            }
+        });
+        return page;
+    } catch (...) {
+        return database_error("querying request logs");
+    }
+}
+
+Result<int64_t> LogStore::expire_pending(int64_t max_age_ms) {
+    try {
+        long long affected = 0;
+        std::string cutoff = iso8601_utc(unix_ms_now() - max_age_ms);
+        std::string now = iso8601_now();
+        db_.with_session([&](soci::session& s) {
+            soci::statement st =
+                (s.prepare
+                     << "UPDATE request_logs SET status = 'timeout', "
+                        "error = 'no final status was recorded (the gateway stopped mid-call)', "
+                        "updated_at = :now WHERE status = 'pending' AND created_at < :cutoff",
+                 soci::use(now, "now"), soci::use(cutoff, "cutoff"));
+            st.execute(true);
+            affected = st.get_affected_rows();
+        });
+        return static_cast<int64_t>(affected);
+    } catch (...) {
+        return database_error("expiring stale pending logs");
+    }
+}
+
+}  // namespace modelgate::core::store

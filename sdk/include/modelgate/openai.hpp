@@ -1,0 +1,202 @@
+// Building blocks for adapters of OpenAI-compatible upstreams: a stream decoder
+// for OpenAI's chat.completion.chunk SSE stream and helpers for whole answers.
+// Providers whose wire format is OpenAI's with quirks derive from these.
+#pragma once
+
+#include <modelgate/sdk.hpp>
+#include <modelgate/sse.hpp>
+
+#if defined(__GNUC__)
+#pragma GCC visibility push(hidden)
+#endif
+
+namespace modelgate::sdk::openai {
+
+// Turns an upstream "error" member (object or string) into an OpenAI error object.
+inline json normalize_error(const json& error) {
+    if (error.is_object()) {
+        json e = make_error(error.contains("message") && error["message"].is_string()
+                                ? error["message"].get<std::string>()
+                                : error.dump(),
+                            error.contains("type") && error["type"].is_string()
+                                ? error["type"].get<std::string>()
+                                : std::string("upstream_error"),
+                            error.contains("code") ? error["code"] : json(nullptr));
+        if (e["code"].is_null()) e["code"] = e["type"];
+        return e;
+    }
+    if (error.is_string()) return make_error(error.get<std::string>(), "upstream_error");
+    return make_error(error.dump(), "upstream_error");
+}
+
+// Decodes an OpenAI chat completion stream. Chunks are forwarded byte for byte
+// when they are one line of JSON, so the decoder adds no re-serialization cost on
+// the common path. Subclasses adjust a parsed chunk by overriding transform().
+class StreamDecoder : public sdk::StreamDecoder {
+  public:
+    void feed(std::string_view bytes, EventSink& sink) override {
+        if (finished_) return;
+        if (!parser_.feed(bytes, [&](const SseEvent& ev) { on_event(ev.data, sink); }) &&
+            !finished_) {
+            fail(sink, make_error("upstream stream event exceeds the size limit", "upstream_error",
+                                  "stream_event_too_large"));
+        }
+    }
+
+    void finish(EventSink& sink) override {
+        if (finished_) return;
+        parser_.finish([&](const SseEvent& ev) { on_event(ev.data, sink); });
+        if (finished_) return;
+        finished_ = true;
+        if (saw_finish_reason_) {
+            sink.done();  // the answer is complete; only the [DONE] marker was missing
+        } else {
+            sink.error(make_error("upstream closed the stream before the answer was complete",
+                                  "upstream_error", "stream_truncated"));
+        }
+    }
+
+  protected:
+    // Adjusts one parsed chunk before it is forwarded. Return true when the chunk
+    // was changed (it is then re-serialized).
+    virtual bool transform(json& /*chunk*/) { return false; }
+
+    void fail(EventSink& sink, const json& error) {
+        finished_ = true;
+        sink.error(error);
+    }
+
+  private:
+    void on_event(std::string_view data, EventSink& sink) {
+        if (finished_) return;
+        while (!data.empty() && (data.back() == ' ' || data.back() == '\n'))
+            data.remove_suffix(1);
+        while (!data.empty() && data.front() == ' ')
+            data.remove_prefix(1);
+        if (data.empty()) return;
+        if (data == "[DONE]") {
+            finished_ = true;
+            sink.done();
+            return;
+        }
+        json chunk = json::parse(data, nullptr, false);
+        if (!chunk.is_object()) {
+            fail(sink, make_error("upstream sent a stream event that is not a JSON object",
+                                  "upstream_error", "invalid_stream_event"));
+            return;
+        }
+        if (auto err = chunk.find("error"); err != chunk.end() && !err->is_null()) {
+            fail(sink, normalize_error(*err));
+            return;
+        }
+        bool changed = transform(chunk);
+        bool usage_only = false;
+        if (auto usage = chunk.find("usage"); usage != chunk.end() && usage->is_object()) {
+            sink.usage(*usage);
+            auto choices = chunk.find("choices");
+            usage_only = choices == chunk.end() || (choices->is_array() && choices->empty());
+        }
+        if (auto choices = chunk.find("choices"); choices != chunk.end() && choices->is_array()) {
+            for (const auto& choice : *choices) {
+                if (!choice.is_object()) continue;
+                if (auto fr = choice.find("finish_reason"); fr != choice.end() && fr->is_string()) {
+                    saw_finish_reason_ = true;
+                }
+                auto delta = choice.find("delta");
+                if (delta == choice.end() || !delta->is_object()) continue;
+                for (const char* field : {"content", "reasoning_content", "reasoning"}) {
+                    if (auto t = delta->find(field); t != delta->end() && t->is_string())
+                        sink.text(t->get_ref<const std::string&>());
+                }
+                if (auto calls = delta->find("tool_calls");
+                    calls != delta->end() && calls->is_array()) {
+                    for (const auto& call : *calls) {
+                        if (!call.is_object() || !call.contains("function")) continue;
+                        const json& fn = call["function"];
+                        if (fn.is_object() && fn.contains("arguments") &&
+                            fn["arguments"].is_string())
+                            sink.text(fn["arguments"].get_ref<const std::string&>());
+                    }
+                }
+            }
+        }
+        if (changed || data.find('\n') != std::string_view::npos) {
+            sink.chunk_json(chunk, usage_only);
+        } else {
+            sink.chunk(data, usage_only);
+        }
+    }
+
+    SseParser parser_;
+    bool finished_ = false;
+    bool saw_finish_reason_ = false;
+};
+
+// Parses a whole chat/embeddings answer: checks it is a JSON object, reports an
+// error body as UpstreamError-worthy by returning false, and extracts usage.
+struct WholeAnswer {
+    json body;
+    bool is_error = false;
+};
+
+inline WholeAnswer parse_whole(std::string_view body) {
+    WholeAnswer a;
+    a.body = json::parse(body, nullptr, false);
+    if (!a.body.is_object()) {
+        throw std::runtime_error("upstream answered with a body that is not a JSON object");
+    }
+    auto err = a.body.find("error");
+    a.is_error = err != a.body.end() && !err->is_null();
+    return a;
+}
+
+// Normalizes a model list ({"data": [...]}, {"models": [...]}, or a bare array of
+// strings or objects with "id"/"name") into OpenAI's list shape.
+inline json normalize_model_list(const json& body, std::string_view owned_by) {
+    const json* items = &body;
+    if (body.is_object()) {
+        if (body.contains("data"))
+            items = &body["data"];
+        else if (body.contains("models"))
+            items = &body["models"];
+    }
+    json out = {{"object", "list"}, {"data", json::array()}};
+    auto add = [&](const json& item) {
+        std::string id;
+        if (item.is_string())
+            id = item.get<std::string>();
+        else if (item.is_object() && item.contains("id") && item["id"].is_string())
+            id = item["id"].get<std::string>();
+        else if (item.is_object() && item.contains("name") && item["name"].is_string())
+            id = item["name"].get<std::string>();
+        if (id.empty()) return;
+        json m = {{"id", id}, {"object", "model"}, {"owned_by", owned_by}};
+        if (item.is_object()) {
+            for (const char* k : {"created", "context_length", "max_tokens", "owned_by"}) {
+                if (item.contains(k)) m[k] = item[k];
+            }
+        }
+        out["data"].push_back(std::move(m));
+    };
+    if (items->is_array()) {
+        for (const auto& item : *items)
+            add(item);
+    } else if (items->is_object()) {
+        for (const auto& [k, v] : items->items()) {
+            if (v.is_object() && !v.contains("id")) {
+                json copy = v;
+                copy["id"] = k;
+                add(copy);
+            } else {
+                add(v);
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace modelgate::sdk::openai
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif

@@ -1,0 +1,701 @@
+// ModelGate plugin SDK: the C++20 side of the C ABI in abi.h.
+//
+// A plugin author writes an ordinary C++ class and one macro:
+//
+//   class MyAdapter : public modelgate::sdk::ProviderAdapter { ... };
+//   MODELGATE_PROVIDER_PLUGIN(MyAdapter, "myprovider", "1.0.0", "My provider",
+//                             MG_CAP_CHAT | MG_CAP_CHAT_STREAM, R"([])");
+//
+// The macro generates the C entry points, exports the one entry symbol with
+// BOOST_DLL_ALIAS, and catches every exception at the boundary: an exception in a
+// hook comes back to the host as an error with its message, never as a crash.
+// Everything here is compiled into the plugin; nothing of it is shared with the
+// host except the C structs.
+#pragma once
+
+#include <modelgate/abi.h>
+
+#include <boost/dll/alias.hpp>
+#include <charconv>
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// Everything the SDK defines lives inside the plugin, hidden: two plugins built
+// against different SDK versions never share or clash on a symbol. (Only the
+// entry symbol is exported, by BOOST_DLL_ALIAS.)
+#if defined(__GNUC__)
+#pragma GCC visibility push(hidden)
+#endif
+
+namespace modelgate::sdk {
+
+using json = nlohmann::json;
+
+// ---------------------------------------------------------------------------
+// Host access
+// ---------------------------------------------------------------------------
+
+namespace detail {
+// The host's service table, set once by the entry function. One per plugin
+// library (inline variables are per shared object when symbols are hidden).
+inline const mg_host_api* g_host = nullptr;
+inline mg_plugin_handle* g_self = nullptr;
+}  // namespace detail
+
+inline std::string_view view(mg_str s) {
+    return {s.data ? s.data : "", static_cast<std::size_t>(s.len)};
+}
+inline mg_str str(std::string_view s) {
+    return {s.data(), s.size()};
+}
+
+// Appends to a sink (a null sink swallows the bytes).
+inline void append(const mg_sink* sink, std::string_view bytes) {
+    if (sink != nullptr && sink->append != nullptr && !bytes.empty())
+        sink->append(sink->ctx, bytes.data(), bytes.size());
+}
+
+// A sink that collects into a std::string, for host services that return data.
+struct StringSink {
+    std::string data;
+    mg_sink sink{this, &StringSink::append_to};
+    StringSink() = default;
+    StringSink(const StringSink&) = delete;
+    StringSink& operator=(const StringSink&) = delete;
+    const mg_sink* get() const { return &sink; }
+
+  private:
+    static void append_to(void* ctx, const char* bytes, uint64_t len) {
+        static_cast<StringSink*>(ctx)->data.append(bytes, static_cast<std::size_t>(len));
+    }
+};
+
+enum class LogLevel : int32_t {
+    debug = MG_LOG_DEBUG,
+    info = MG_LOG_INFO,
+    warn = MG_LOG_WARN,
+    error = MG_LOG_ERROR
+};
+
+inline void log(LogLevel level, std::string_view message) {
+    if (detail::g_host != nullptr && detail::g_host->log != nullptr)
+        detail::g_host->log(detail::g_self, static_cast<int32_t>(level), str(message));
+}
+
+// ---------------------------------------------------------------------------
+// Errors a hook may throw
+// ---------------------------------------------------------------------------
+
+// The request or configuration cannot be translated (becomes MG_ERR_INVALID and,
+// for a client request, an HTTP 400 with this message).
+struct InvalidRequest : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+// The adapter does not offer this operation (MG_ERR_UNSUPPORTED).
+struct Unsupported : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+// parse_response: the upstream answered 2xx with an error body (MG_ERR_UPSTREAM);
+// the host then runs classify_error on that body.
+struct UpstreamError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// ---------------------------------------------------------------------------
+// Provider adapter types
+// ---------------------------------------------------------------------------
+
+enum class Operation : int32_t {
+    chat = MG_OP_CHAT,
+    embeddings = MG_OP_EMBEDDINGS,
+    list_models = MG_OP_LIST_MODELS
+};
+
+enum class SecretPlacement : int32_t {
+    none = MG_SECRET_NONE,
+    bearer = MG_SECRET_BEARER,
+    header = MG_SECRET_HEADER
+};
+
+enum class ErrorClass : int32_t {
+    upstream = MG_ERRCLASS_UPSTREAM,
+    invalid_request = MG_ERRCLASS_INVALID_REQUEST,
+    auth = MG_ERRCLASS_AUTH,
+    permission = MG_ERRCLASS_PERMISSION,
+    not_found = MG_ERRCLASS_NOT_FOUND,
+    rate_limited = MG_ERRCLASS_RATE_LIMITED,
+    quota = MG_ERRCLASS_QUOTA,
+    retryable = MG_ERRCLASS_RETRYABLE
+};
+
+// One call the core asks the adapter to translate. Views are valid during the hook.
+struct Call {
+    Operation op = Operation::chat;
+    bool stream = false;
+    std::string_view model;  // upstream model name, already in body.model
+    std::string_view body;   // OpenAI-shaped JSON request
+
+    // Parses body; throws InvalidRequest when it is not a JSON object.
+    json parsed_body() const {
+        json j = json::parse(body, nullptr, false);
+        if (!j.is_object()) throw InvalidRequest("request body is not a JSON object");
+        return j;
+    }
+};
+
+// A configured provider, as the admin set it up.
+struct ProviderConfig {
+    std::string name;      // the provider's routing name, e.g. "deepseek"
+    std::string base_url;  // without a trailing slash
+    json options = json::object();
+
+    // An option's value, or fallback when unset or of another type.
+    template <class T>
+    T option(const char* key, T fallback) const {
+        auto it = options.find(key);
+        if (it == options.end() || it->is_null()) return fallback;
+        try {
+            return it->get<T>();
+        } catch (const json::exception&) {
+            return fallback;
+        }
+    }
+};
+
+struct UpstreamRequest {
+    std::string method = "POST";
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    SecretPlacement secret = SecretPlacement::bearer;
+    std::string secret_header;  // when secret == header
+    bool stream = false;
+};
+
+struct ParsedResponse {
+    std::string body;           // the OpenAI-shaped JSON answer
+    std::optional<json> usage;  // the upstream's usage object, when reported
+};
+
+struct ErrorInfo {
+    ErrorClass error_class = ErrorClass::upstream;
+    int64_t retry_after_ms = 0;
+    int64_t reset_at_unix_ms = 0;
+    json error = json::object();  // {"message","type","code"}
+};
+
+// Where a stream decoder sends what it decoded.
+class EventSink {
+  public:
+    explicit EventSink(const mg_event_sink* sink) : sink_(sink) {}
+
+    // A chunk for the client, as JSON text (one line, no trailing newline).
+    void chunk(std::string_view json_text, bool usage_only = false) {
+        emit(MG_EVENT_CHUNK, usage_only ? MG_CHUNK_USAGE_ONLY : 0u, json_text);
+    }
+    void chunk_json(const json& j, bool usage_only = false) {
+        chunk(std::string_view(j.dump()), usage_only);
+    }
+    void usage(const json& usage) { emit(MG_EVENT_USAGE, 0, usage.dump()); }
+    void done() { emit(MG_EVENT_DONE, 0, {}); }
+    void error(const json& error) { emit(MG_EVENT_ERROR, 0, error.dump()); }
+    void text(std::string_view generated) {
+        if (!generated.empty()) emit(MG_EVENT_TEXT, 0, generated);
+    }
+
+  private:
+    void emit(int32_t kind, uint32_t flags, std::string_view data) {
+        sink_->emit(sink_->ctx, kind, flags, data.data(), data.size());
+    }
+    const mg_event_sink* sink_;
+};
+
+class StreamDecoder {
+  public:
+    virtual ~StreamDecoder() = default;
+    // Raw upstream bytes, split anywhere.
+    virtual void feed(std::string_view bytes, EventSink& sink) = 0;
+    // The upstream closed cleanly: emit done() when the answer is complete,
+    // error() when it is not.
+    virtual void finish(EventSink& sink) = 0;
+};
+
+// Builds an OpenAI error object.
+inline json make_error(std::string_view message, std::string_view type,
+                       const json& code = nullptr) {
+    return json{{"message", message}, {"type", type}, {"code", code.is_null() ? json(type) : code}};
+}
+
+// Finds a header value in "name: value\n" lines (names compared case-insensitively).
+inline std::string_view header_value(std::string_view headers, std::string_view name) {
+    auto lower_eq = [](std::string_view a, std::string_view b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            char x = a[i], y = b[i];
+            if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+            if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+            if (x != y) return false;
+        }
+        return true;
+    };
+    while (!headers.empty()) {
+        std::size_t nl = headers.find('\n');
+        std::string_view line = headers.substr(0, nl);
+        headers = nl == std::string_view::npos ? std::string_view() : headers.substr(nl + 1);
+        std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        if (!lower_eq(line.substr(0, colon), name)) continue;
+        std::string_view v = line.substr(colon + 1);
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+            v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\r' || v.back() == '\t'))
+            v.remove_suffix(1);
+        return v;
+    }
+    return {};
+}
+
+// Parses a Retry-After value (delta seconds or an HTTP date) into milliseconds
+// from now; 0 when absent or unparseable.
+inline int64_t parse_retry_after_ms(std::string_view value) {
+    if (value.empty()) return 0;
+    int64_t seconds = 0;
+    auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec == std::errc() && p == value.data() + value.size())
+        return seconds > 0 ? seconds * 1000 : 0;
+    std::tm tm{};
+    std::string copy(value);
+    if (strptime(copy.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) == nullptr) return 0;
+    int64_t at = static_cast<int64_t>(timegm(&tm));
+    int64_t now = static_cast<int64_t>(std::time(nullptr));
+    return at > now ? (at - now) * 1000 : 0;
+}
+
+// The classification most OpenAI-compatible upstreams need: error class by HTTP
+// status, Retry-After honoured, the upstream's own error object kept when it has
+// one, a readable message made up otherwise.
+inline ErrorInfo default_classify_error(int status, std::string_view headers,
+                                        std::string_view body) {
+    ErrorInfo info;
+    switch (status) {
+        case 400:
+        case 413:
+        case 422:
+            info.error_class = ErrorClass::invalid_request;
+            break;
+        case 401:
+            info.error_class = ErrorClass::auth;
+            break;
+        case 403:
+            info.error_class = ErrorClass::permission;
+            break;
+        case 404:
+            info.error_class = ErrorClass::not_found;
+            break;
+        case 429:
+            info.error_class = ErrorClass::rate_limited;
+            break;
+        default:
+            info.error_class = status >= 500 ? ErrorClass::retryable : ErrorClass::upstream;
+    }
+    info.retry_after_ms = parse_retry_after_ms(header_value(headers, "retry-after"));
+    json parsed = json::parse(body, nullptr, false);
+    if (parsed.is_object()) {
+        auto it = parsed.find("error");
+        if (it != parsed.end() && it->is_object() && it->contains("message")) {
+            json e = *it;
+            if (!e.contains("type") || e["type"].is_null()) e["type"] = "upstream_error";
+            if (!e.contains("code")) e["code"] = nullptr;
+            info.error = json{{"message", e["message"]}, {"type", e["type"]}, {"code", e["code"]}};
+            if (e.contains("param")) info.error["param"] = e["param"];
+            return info;
+        }
+        if (it != parsed.end() && it->is_string()) {
+            info.error = make_error(it->get<std::string>(), "upstream_error", status);
+            return info;
+        }
+    }
+    std::string snippet(body.substr(0, 300));
+    std::string msg = "upstream answered HTTP " + std::to_string(status);
+    if (!snippet.empty()) msg += ": " + snippet;
+    info.error = make_error(msg, status == 429 ? "rate_limit_error" : "upstream_error", status);
+    return info;
+}
+
+class ProviderAdapter {
+  public:
+    virtual ~ProviderAdapter() = default;
+    virtual UpstreamRequest build_request(const Call& call) = 0;
+    virtual ParsedResponse parse_response(const Call& call, int status, std::string_view body) = 0;
+    virtual std::unique_ptr<StreamDecoder> open_stream(const Call& call) = 0;
+    virtual ErrorInfo classify_error(int status, std::string_view headers, std::string_view body) {
+        return default_classify_error(status, headers, body);
+    }
+};
+
+// ---------------------------------------------------------------------------
+// Feature plugin types
+// ---------------------------------------------------------------------------
+
+struct HttpRequest {
+    std::string_view method, path, query, headers, body, client_ip, admin_user;
+    std::string_view header(std::string_view name) const { return header_value(headers, name); }
+};
+
+struct HttpResponse {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+
+    static HttpResponse json_body(const json& j, int status = 200) {
+        HttpResponse r;
+        r.status = status;
+        r.body = j.dump();
+        return r;
+    }
+};
+
+enum class RouteAccess : int32_t {
+    public_ = MG_ROUTE_PUBLIC,
+    admin = MG_ROUTE_ADMIN,
+    api_key = MG_ROUTE_API_KEY
+};
+
+struct LlmResult {
+    int status = 0;     // HTTP status of the answer; < 0 when no call was made
+    json response;      // the OpenAI answer (or error object)
+    std::string error;  // why no call was made
+};
+
+// The host services a feature plugin uses, after init.
+class Host {
+  public:
+    using RouteHandler = std::function<HttpResponse(const HttpRequest&)>;
+    using JobHandler = std::function<std::string()>;  // returns a one-line summary
+
+    void register_route(std::string_view method, std::string_view prefix, RouteAccess access,
+                        RouteHandler handler) {
+        auto* slot = keep(std::make_unique<RouteHandler>(std::move(handler)));
+        int32_t rc =
+            detail::g_host->register_route(detail::g_self, str(method), str(prefix),
+                                           static_cast<int32_t>(access), &route_trampoline, slot);
+        if (rc != MG_OK)
+            throw std::runtime_error("route " + std::string(prefix) + " could not be registered");
+    }
+
+    void register_job(std::string_view name, int64_t interval_seconds, JobHandler handler) {
+        auto* slot = keep(std::make_unique<JobHandler>(std::move(handler)));
+        int32_t rc = detail::g_host->register_job(detail::g_self, str(name), interval_seconds,
+                                                  &job_trampoline, slot);
+        if (rc != MG_OK)
+            throw std::runtime_error("job " + std::string(name) + " could not be registered");
+    }
+
+    // Runs parameterised SQL (:1, :2, ... placeholders); returns the rows.
+    json sql(std::string_view statement, const json& params = json::array()) const;
+    std::string_view dialect() const { return view(detail::g_host->sql_dialect(detail::g_self)); }
+    LlmResult llm_call(const json& request) const;
+    std::string i18n(std::string_view locale, std::string_view key) const;
+
+  private:
+    template <class T>
+    T* keep(std::unique_ptr<T> p) {
+        T* raw = p.get();
+        std::lock_guard lock(mu_);
+        keep_alive_.push_back(std::shared_ptr<void>(std::move(p)));
+        return raw;
+    }
+    static int32_t route_trampoline(void* user, const mg_http_request* req,
+                                    mg_http_response* resp) noexcept;
+    static int32_t job_trampoline(void* user, const mg_sink* summary) noexcept;
+
+    std::mutex mu_;
+    std::vector<std::shared_ptr<void>> keep_alive_;
+};
+
+class FeaturePlugin {
+  public:
+    virtual ~FeaturePlugin() = default;
+    // Register routes and jobs. Throwing refuses the plugin with the message.
+    virtual void init(Host& host, const json& config) = 0;
+    virtual void shutdown() {}
+};
+
+// ---------------------------------------------------------------------------
+// Implementation details: the generated C entry points
+// ---------------------------------------------------------------------------
+
+namespace detail {
+
+// Runs f, turning exceptions into an mg_status and a message in err.
+template <class F>
+int32_t guarded(const mg_sink* err, F&& f) noexcept {
+    try {
+        f();
+        return MG_OK;
+    } catch (const InvalidRequest& e) {
+        append(err, e.what());
+        return MG_ERR_INVALID;
+    } catch (const Unsupported& e) {
+        append(err, e.what());
+        return MG_ERR_UNSUPPORTED;
+    } catch (const UpstreamError& e) {
+        append(err, e.what());
+        return MG_ERR_UPSTREAM;
+    } catch (const std::exception& e) {
+        append(err, e.what());
+        return MG_ERR_INTERNAL;
+    } catch (...) {
+        append(err, "unknown exception");
+        return MG_ERR_INTERNAL;
+    }
+}
+
+inline Call to_call(const mg_call* c) {
+    Call call;
+    call.op = static_cast<Operation>(c->op);
+    call.stream = c->stream != 0;
+    call.model = view(c->model);
+    call.body = view(c->body);
+    return call;
+}
+
+inline void write_request(const UpstreamRequest& r, mg_upstream_request* out) {
+    append(out->method, r.method);
+    append(out->url, r.url);
+    std::string headers;
+    for (const auto& [k, v] : r.headers) {
+        headers.append(k).append(": ").append(v).push_back('\n');
+    }
+    append(out->headers, headers);
+    append(out->body, r.body);
+    out->secret_placement = static_cast<int32_t>(r.secret);
+    append(out->secret_header, r.secret_header);
+    out->stream = r.stream ? 1 : 0;
+}
+
+template <class Adapter>
+struct ProviderEntry {
+    static void* create(mg_str config_json, const mg_sink* err) noexcept {
+        Adapter* result = nullptr;
+        guarded(err, [&] {
+            json j = json::parse(view(config_json), nullptr, false);
+            if (!j.is_object()) throw InvalidRequest("provider configuration is not a JSON object");
+            ProviderConfig config;
+            config.name = j.value("name", "");
+            config.base_url = j.value("base_url", "");
+            while (!config.base_url.empty() && config.base_url.back() == '/')
+                config.base_url.pop_back();
+            if (j.contains("options") && j["options"].is_object()) config.options = j["options"];
+            result = new Adapter(config);
+        });
+        return result;
+    }
+    static void destroy(void* instance) noexcept { delete static_cast<Adapter*>(instance); }
+
+    static int32_t build_request(void* instance, const mg_call* call, mg_upstream_request* out,
+                                 const mg_sink* err) noexcept {
+        return guarded(err, [&] {
+            UpstreamRequest r = static_cast<Adapter*>(instance)->build_request(to_call(call));
+            write_request(r, out);
+        });
+    }
+    static int32_t parse_response(void* instance, const mg_call* call, int32_t status, mg_str body,
+                                  const mg_sink* out_json, const mg_sink* usage_json,
+                                  const mg_sink* err) noexcept {
+        return guarded(err, [&] {
+            ParsedResponse r =
+                static_cast<Adapter*>(instance)->parse_response(to_call(call), status, view(body));
+            append(out_json, r.body);
+            if (r.usage && r.usage->is_object()) append(usage_json, r.usage->dump());
+        });
+    }
+    static void* stream_open(void* instance, const mg_call* call, const mg_sink* err) noexcept {
+        StreamDecoder* decoder = nullptr;
+        guarded(err, [&] {
+            decoder = static_cast<Adapter*>(instance)->open_stream(to_call(call)).release();
+        });
+        return decoder;
+    }
+    static int32_t stream_feed(void* decoder, mg_str bytes, const mg_event_sink* sink) noexcept {
+        EventSink s(sink);
+        return guarded(nullptr,
+                       [&] { static_cast<StreamDecoder*>(decoder)->feed(view(bytes), s); });
+    }
+    static int32_t stream_finish(void* decoder, const mg_event_sink* sink) noexcept {
+        EventSink s(sink);
+        return guarded(nullptr, [&] { static_cast<StreamDecoder*>(decoder)->finish(s); });
+    }
+    static void stream_close(void* decoder) noexcept {
+        delete static_cast<StreamDecoder*>(decoder);
+    }
+
+    static int32_t classify_error(void* instance, int32_t status, mg_str headers, mg_str body,
+                                  mg_error_info* out) noexcept {
+        return guarded(nullptr, [&] {
+            ErrorInfo e =
+                static_cast<Adapter*>(instance)->classify_error(status, view(headers), view(body));
+            out->error_class = static_cast<int32_t>(e.error_class);
+            out->retry_after_ms = e.retry_after_ms;
+            out->reset_at_unix_ms = e.reset_at_unix_ms;
+            append(out->error_json, e.error.dump());
+        });
+    }
+
+    static const mg_provider_vtable* vtable() {
+        static const mg_provider_vtable table = {sizeof(mg_provider_vtable),
+                                                 &create,
+                                                 &destroy,
+                                                 &build_request,
+                                                 &parse_response,
+                                                 &stream_open,
+                                                 &stream_feed,
+                                                 &stream_finish,
+                                                 &stream_close,
+                                                 &classify_error};
+        return &table;
+    }
+};
+
+template <class Plugin>
+struct FeatureEntry {
+    static std::unique_ptr<Plugin>& instance() {
+        static std::unique_ptr<Plugin> p;
+        return p;
+    }
+    static Host& host() {
+        static Host h;
+        return h;
+    }
+    static int32_t init(mg_plugin_handle*, mg_str config_json, const mg_sink* err) noexcept {
+        return guarded(err, [&] {
+            json config = json::parse(view(config_json), nullptr, false);
+            if (!config.is_object()) config = json::object();
+            instance() = std::make_unique<Plugin>();
+            instance()->init(host(), config);
+        });
+    }
+    static void shutdown(mg_plugin_handle*) noexcept {
+        guarded(nullptr, [&] {
+            if (instance()) instance()->shutdown();
+        });
+    }
+    static const mg_feature_vtable* vtable() {
+        static const mg_feature_vtable table = {sizeof(mg_feature_vtable), &init, &shutdown};
+        return &table;
+    }
+};
+
+inline const mg_plugin_descriptor* make_descriptor(const mg_host_api* host, mg_plugin_handle* self,
+                                                   int32_t kind, const char* id,
+                                                   const char* version, const char* display_name,
+                                                   const char* schema, uint64_t caps,
+                                                   const mg_provider_vtable* provider,
+                                                   const mg_feature_vtable* feature) noexcept {
+    if (host == nullptr || !MG_HAS_FIELD(host, mg_host_api, log)) return nullptr;
+    g_host = host;
+    g_self = self;
+    static mg_plugin_descriptor d;
+    d.struct_size = sizeof(mg_plugin_descriptor);
+    d.abi_major = MG_ABI_MAJOR;
+    d.abi_minor = MG_ABI_MINOR;
+    d.kind = kind;
+    d.id = id;
+    d.version = version;
+    d.display_name = display_name;
+    d.config_schema = schema;
+    d.capabilities = caps;
+    d.provider = provider;
+    d.feature = feature;
+    return &d;
+}
+
+}  // namespace detail
+
+// Host method bodies (need detail::guarded).
+inline int32_t Host::route_trampoline(void* user, const mg_http_request* req,
+                                      mg_http_response* resp) noexcept {
+    return detail::guarded(nullptr, [&] {
+        HttpRequest r{view(req->method),    view(req->path), view(req->query),
+                      view(req->headers),   view(req->body), view(req->client_ip),
+                      view(req->admin_user)};
+        HttpResponse out = (*static_cast<RouteHandler*>(user))(r);
+        resp->status = out.status;
+        append(resp->content_type, out.content_type);
+        std::string headers;
+        for (const auto& [k, v] : out.headers)
+            headers.append(k).append(": ").append(v).push_back('\n');
+        append(resp->headers, headers);
+        append(resp->body, out.body);
+    });
+}
+
+inline int32_t Host::job_trampoline(void* user, const mg_sink* summary) noexcept {
+    return detail::guarded(summary, [&] { append(summary, (*static_cast<JobHandler*>(user))()); });
+}
+
+}  // namespace modelgate::sdk
+
+inline modelgate::sdk::json modelgate::sdk::Host::sql(std::string_view statement,
+                                                      const json& params) const {
+    StringSink rows, err;
+    int32_t rc = detail::g_host->sql(detail::g_self, str(statement), str(params.dump()), rows.get(),
+                                     err.get());
+    if (rc != MG_OK) throw std::runtime_error("sql failed: " + err.data);
+    json j = json::parse(rows.data, nullptr, false);
+    return j.is_discarded() ? json::array() : j;
+}
+
+inline modelgate::sdk::LlmResult modelgate::sdk::Host::llm_call(const json& request) const {
+    StringSink response, err;
+    LlmResult r;
+    r.status =
+        detail::g_host->llm_call(detail::g_self, str(request.dump()), response.get(), err.get());
+    r.error = err.data;
+    r.response = json::parse(response.data, nullptr, false);
+    if (r.response.is_discarded()) r.response = nullptr;
+    return r;
+}
+
+inline std::string modelgate::sdk::Host::i18n(std::string_view locale, std::string_view key) const {
+    StringSink out;
+    detail::g_host->i18n(detail::g_self, str(locale), str(key), out.get());
+    return out.data;
+}
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+
+#define MODELGATE_PROVIDER_PLUGIN(AdapterClass, ID, VERSION, DISPLAY_NAME, CAPS, CONFIG_SCHEMA) \
+    namespace {                                                                                 \
+    const mg_plugin_descriptor* modelgate_provider_entry(const mg_host_api* host,               \
+                                                         mg_plugin_handle* self) noexcept {     \
+        return ::modelgate::sdk::detail::make_descriptor(                                       \
+            host, self, MG_KIND_PROVIDER, ID, VERSION, DISPLAY_NAME, CONFIG_SCHEMA, CAPS,       \
+            ::modelgate::sdk::detail::ProviderEntry<AdapterClass>::vtable(), nullptr);          \
+    }                                                                                           \
+    }                                                                                           \
+    BOOST_DLL_ALIAS(modelgate_provider_entry, modelgate_plugin_entry)
+
+#define MODELGATE_FEATURE_PLUGIN(PluginClass, ID, VERSION, DISPLAY_NAME, CONFIG_SCHEMA)        \
+    namespace {                                                                                \
+    const mg_plugin_descriptor* modelgate_feature_entry(const mg_host_api* host,               \
+                                                        mg_plugin_handle* self) noexcept {     \
+        return ::modelgate::sdk::detail::make_descriptor(                                      \
+            host, self, MG_KIND_FEATURE, ID, VERSION, DISPLAY_NAME, CONFIG_SCHEMA, 0, nullptr, \
+            ::modelgate::sdk::detail::FeatureEntry<PluginClass>::vtable());                    \
+    }                                                                                          \
+    }                                                                                          \
+    BOOST_DLL_ALIAS(modelgate_feature_entry, modelgate_plugin_entry)
