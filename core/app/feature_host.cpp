@@ -161,7 +161,7 @@ int32_t App::FeatureHost::sql(std::string_view statement, std::string_view param
     auto params = nlohmann::json::parse(params_json.empty() ? std::string_view("[]") : params_json,
                                         nullptr, false);
     if (!params.is_array()) {
-        err = "params must be a JSON array";
+        err = "params must be a JSON array, got: " + std::string(params_json.substr(0, 200));
         return MG_ERR_INVALID;
     }
     try {

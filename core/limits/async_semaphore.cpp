@@ -71,28 +71,33 @@ AsyncSemaphore::WaiterRef AsyncSemaphore::acquire(std::chrono::milliseconds time
 }
 
 void AsyncSemaphore::on_deadline(const WaiterRef& waiter) {
+    // The callbacks may own the waiting call: keep them alive until after the
+    // timeout callback ran, and destroy them outside the lock.
     TimeoutFn fn;
+    GrantFn grant;
     {
         std::lock_guard lock(mu_);
         if (waiter->state != Waiter::State::waiting) return;
         waiter->state = Waiter::State::timed_out;
         queue_.erase(std::remove(queue_.begin(), queue_.end(), waiter), queue_.end());
         fn = std::move(waiter->on_timeout);
-        waiter->on_grant = nullptr;
+        grant = std::move(waiter->on_grant);
     }
     if (fn) fn();
 }
 
 bool AsyncSemaphore::cancel(const WaiterRef& waiter) {
     TimerService::Id timer = 0;
+    GrantFn grant;
+    TimeoutFn timeout;
     {
         std::lock_guard lock(mu_);
         if (!waiter || waiter->state != Waiter::State::waiting) return false;
         waiter->state = Waiter::State::cancelled;
         queue_.erase(std::remove(queue_.begin(), queue_.end(), waiter), queue_.end());
         timer = waiter->timer;
-        waiter->on_grant = nullptr;
-        waiter->on_timeout = nullptr;
+        grant = std::move(waiter->on_grant);
+        timeout = std::move(waiter->on_timeout);
     }
     if (timer != 0) timers_.cancel(timer);
     return true;

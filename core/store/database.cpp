@@ -3,7 +3,10 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
+#include <vector>
 
 #include "store/migrations.hpp"
 #include "util/log.hpp"
@@ -27,6 +30,84 @@ std::string mask_password(const std::string& url) {
     return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
+std::string percent_decode(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+            out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
+            i += 2;
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    return out;
+}
+
+// SOCI's PostgreSQL backend splits its connect string on spaces into key=value
+// pairs, so a URI has to become libpq keywords. A password with spaces cannot
+// travel that way: it goes to libpq through PGPASSWORD instead.
+Result<std::string> uri_to_keywords(const std::string& uri) {
+    std::string rest = uri.substr(std::string("postgresql://").size());
+    std::string query;
+    if (auto q = rest.find('?'); q != std::string::npos) {
+        query = rest.substr(q + 1);
+        rest = rest.substr(0, q);
+    }
+    std::string authority = rest, dbname;
+    if (auto slash = rest.find('/'); slash != std::string::npos) {
+        authority = rest.substr(0, slash);
+        dbname = percent_decode(rest.substr(slash + 1));
+    }
+    std::string user, password, hostport = authority;
+    if (auto at = authority.rfind('@'); at != std::string::npos) {
+        std::string userinfo = authority.substr(0, at);
+        hostport = authority.substr(at + 1);
+        auto colon = userinfo.find(':');
+        user = percent_decode(userinfo.substr(0, colon));
+        if (colon != std::string::npos) password = percent_decode(userinfo.substr(colon + 1));
+    }
+    std::string host = hostport, port;
+    if (!hostport.empty() && hostport.front() == '[') {
+        auto close = hostport.find(']');
+        host = hostport.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+        if (close != std::string::npos && close + 1 < hostport.size() && hostport[close + 1] == ':')
+            port = hostport.substr(close + 2);
+    } else if (auto colon = hostport.rfind(':'); colon != std::string::npos) {
+        host = hostport.substr(0, colon);
+        port = hostport.substr(colon + 1);
+    }
+    std::vector<std::pair<std::string, std::string>> kv;
+    if (!host.empty()) kv.emplace_back("host", percent_decode(host));
+    if (!port.empty()) kv.emplace_back("port", port);
+    if (!dbname.empty()) kv.emplace_back("dbname", dbname);
+    if (!user.empty()) kv.emplace_back("user", user);
+    if (!password.empty()) {
+        if (password.find_first_of(" \t\"'") != std::string::npos) {
+            ::setenv("PGPASSWORD", password.c_str(), 1);
+        } else {
+            kv.emplace_back("password", password);
+        }
+    }
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string pair = query.substr(0, amp);
+        query = amp == std::string::npos ? std::string() : query.substr(amp + 1);
+        auto eq = pair.find('=');
+        if (eq == std::string::npos) continue;
+        kv.emplace_back(percent_decode(pair.substr(0, eq)), percent_decode(pair.substr(eq + 1)));
+    }
+    std::string out;
+    for (const auto& [k, v] : kv) {
+        if (v.find_first_of(" \t\"'") != std::string::npos) {
+            return make_error(ErrorCode::invalid_request, "DATABASE_URL parameter '" + k + "' must not contain spaces or quotes");
+        }
+        if (!out.empty()) out.push_back(' ');
+        out += k + "=" + v;
+    }
+    return out;
+}
+
 }  // namespace
 
 Result<DatabaseUrl> parse_database_url(const std::string& raw) {
@@ -41,7 +122,9 @@ Result<DatabaseUrl> parse_database_url(const std::string& raw) {
     }
     if (starts_with(url, "postgresql://")) {
         u.dialect = Dialect::postgresql;
-        u.connect_string = url;  // libpq understands URIs
+        auto keywords = uri_to_keywords(url);
+        if (!keywords) return keywords.error();
+        u.connect_string = keywords.value();
         u.display = mask_password(url);
         return u;
     }

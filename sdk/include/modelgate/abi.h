@@ -343,8 +343,10 @@ typedef const mg_plugin_descriptor* (*mg_plugin_entry_fn)(const mg_host_api* hos
 /* Export `fn` (an mg_plugin_entry_fn) as the library's entry symbol, in the same
  * layout as BOOST_DLL_ALIAS(fn, modelgate_plugin_entry), for plain-C plugins. */
 #ifdef __cplusplus
-#define MG_DECLARE_PLUGIN_ENTRY(fn) \
-    extern "C" MG_EXPORT const void* modelgate_plugin_entry = (const void*)&(fn)
+#define MG_DECLARE_PLUGIN_ENTRY(fn)                                    \
+    extern "C" {                                                       \
+    MG_EXPORT const void* modelgate_plugin_entry = (const void*)&(fn); \
+    }
 #else
 #define MG_DECLARE_PLUGIN_ENTRY(fn) \
     MG_EXPORT const void* modelgate_plugin_entry = (const void*)&(fn)

@@ -626,7 +626,8 @@ inline const mg_plugin_descriptor* make_descriptor(const mg_host_api* host, mg_p
 // Host method bodies (need detail::guarded).
 inline int32_t Host::route_trampoline(void* user, const mg_http_request* req,
                                       mg_http_response* resp) noexcept {
-    return detail::guarded(nullptr, [&] {
+    StringSink err;
+    int32_t rc = detail::guarded(err.get(), [&] {
         HttpRequest r{view(req->method),    view(req->path), view(req->query),
                       view(req->headers),   view(req->body), view(req->client_ip),
                       view(req->admin_user)};
@@ -639,6 +640,10 @@ inline int32_t Host::route_trampoline(void* user, const mg_http_request* req,
         append(resp->headers, headers);
         append(resp->body, out.body);
     });
+    if (rc != MG_OK)
+        log(LogLevel::error, std::string(view(req->method)) + " " + std::string(view(req->path)) +
+                                 " failed: " + err.data);
+    return rc;
 }
 
 inline int32_t Host::job_trampoline(void* user, const mg_sink* summary) noexcept {
