@@ -1,6 +1,7 @@
 // /admin/api/providers: upstream APIs. The upstream key is sealed with the master
 // key before it is stored and never returned (only a masked hint).
-#include <regex>
+#include <algorithm>
+#include <cctype>
 
 #include "admin/admin_api.hpp"
 #include "admin/fields.hpp"
@@ -90,8 +91,12 @@ std::optional<Error> apply_provider_fields(const nlohmann::json& body, store::Pr
         }
     }
     if (f.error()) return f.error();
-    static const std::regex name_re("^[A-Za-z0-9_.-]{1,50}$");
-    if (!std::regex_match(p.name, name_re)) {
+    bool name_ok =
+        !p.name.empty() && p.name.size() <= 50 &&
+        std::all_of(p.name.begin(), p.name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+        });
+    if (!name_ok) {
         return make_error(ErrorCode::invalid_request,
                           "'name' may use letters, digits, '_', '.' and '-' (it is the prefix "
                           "clients put before '/')",

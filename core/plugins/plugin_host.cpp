@@ -5,7 +5,6 @@
 #include <boost/dll/shared_library.hpp>
 #include <filesystem>
 #include <mutex>
-#include <regex>
 
 #include "plugins/sink.hpp"
 #include "util/log.hpp"
@@ -102,8 +101,10 @@ const mg_host_api kHostApi = {
 
 bool valid_id(const char* id) {
     if (id == nullptr) return false;
-    static const std::regex re("^[a-z0-9_-]{1,48}$");
-    return std::regex_match(id, re);
+    std::string_view s(id);
+    return !s.empty() && s.size() <= 48 && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
 }
 
 template <class T>

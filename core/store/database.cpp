@@ -33,7 +33,8 @@ std::string mask_password(const std::string& url) {
 std::string percent_decode(const std::string& s) {
     std::string out;
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        if (s[i] == '%' && i + 2 < s.size() &&
+            std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
             std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
             out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
             i += 2;
@@ -100,7 +101,9 @@ Result<std::string> uri_to_keywords(const std::string& uri) {
     std::string out;
     for (const auto& [k, v] : kv) {
         if (v.find_first_of(" \t\"'") != std::string::npos) {
-            return make_error(ErrorCode::invalid_request, "DATABASE_URL parameter '" + k + "' must not contain spaces or quotes");
+            return make_error(
+                ErrorCode::invalid_request,
+                "DATABASE_URL parameter '" + k + "' must not contain spaces or quotes");
         }
         if (!out.empty()) out.push_back(' ');
         out += k + "=" + v;

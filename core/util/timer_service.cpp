@@ -49,7 +49,9 @@ void TimerService::run() {
         }
         auto first = timers_.begin();
         if (first->first > Clock::now()) {
-            cv_.wait_until(lock, first->first);
+            // A copy: the node may be erased (cancel) while we wait unlocked.
+            const Clock::time_point when = first->first;
+            cv_.wait_until(lock, when);
             continue;
         }
         auto fn = std::move(first->second.second);

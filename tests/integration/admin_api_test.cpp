@@ -9,7 +9,8 @@ using nlohmann::json;
 class AdminApiTest : public GatewayTest {};
 
 TEST_P(AdminApiTest, LoginLogoutAndSessionCookie) {
-    auto bad = http_request("POST", gw->url("/admin/api/auth/login"), json{{"username", "admin"}, {"password", "nope"}}.dump(),
+    auto bad = http_request("POST", gw->url("/admin/api/auth/login"),
+                            json{{"username", "admin"}, {"password", "nope"}}.dump(),
                             {{"Content-Type", "application/json"}});
     EXPECT_EQ(bad.status, 401);
     EXPECT_EQ(bad.json()["error"]["code"], "invalid_credentials");
@@ -27,34 +28,44 @@ TEST_P(AdminApiTest, LoginLogoutAndSessionCookie) {
     auto check = http_request("GET", gw->url("/admin/api/auth/check"), "", {{"Cookie", session}});
     EXPECT_EQ(check.json()["authenticated"], true);
     EXPECT_EQ(check.json()["username"], "admin");
-    EXPECT_EQ(http_request("GET", gw->url("/admin/api/providers"), "", {{"Cookie", session}}).status, 200);
+    EXPECT_EQ(
+        http_request("GET", gw->url("/admin/api/providers"), "", {{"Cookie", session}}).status,
+        200);
 
-    EXPECT_EQ(http_request("POST", gw->url("/admin/api/auth/logout"), "", {{"Cookie", session}}).status, 200);
-    EXPECT_EQ(http_request("GET", gw->url("/admin/api/providers"), "", {{"Cookie", session}}).status, 401);
-    EXPECT_EQ(http_request("GET", gw->url("/admin/api/auth/check"), "", {{"Cookie", session}}).json()["authenticated"],
+    EXPECT_EQ(
+        http_request("POST", gw->url("/admin/api/auth/logout"), "", {{"Cookie", session}}).status,
+        200);
+    EXPECT_EQ(
+        http_request("GET", gw->url("/admin/api/providers"), "", {{"Cookie", session}}).status,
+        401);
+    EXPECT_EQ(http_request("GET", gw->url("/admin/api/auth/check"), "", {{"Cookie", session}})
+                  .json()["authenticated"],
               false);
 }
 
 TEST_P(AdminApiTest, RepeatedFailuresLockTheLogin) {
     for (int i = 0; i < 5; ++i) {
-        auto r = http_request("POST", gw->url("/admin/api/auth/login"), json{{"username", "admin"}, {"password", "x"}}.dump(),
+        auto r = http_request("POST", gw->url("/admin/api/auth/login"),
+                              json{{"username", "admin"}, {"password", "x"}}.dump(),
                               {{"Content-Type", "application/json"}});
         EXPECT_EQ(r.status, 401);
     }
-    auto locked = http_request("POST", gw->url("/admin/api/auth/login"),
-                               json{{"username", "admin"}, {"password", gw->admin_password()}}.dump(),
-                               {{"Content-Type", "application/json"}});
+    auto locked =
+        http_request("POST", gw->url("/admin/api/auth/login"),
+                     json{{"username", "admin"}, {"password", gw->admin_password()}}.dump(),
+                     {{"Content-Type", "application/json"}});
     EXPECT_EQ(locked.status, 429);
     EXPECT_EQ(locked.json()["error"]["code"], "login_locked");
 }
 
 TEST_P(AdminApiTest, EverythingNeedsASession) {
-    for (auto [method, path] : std::vector<std::pair<std::string, std::string>>{{"GET", "/admin/api/providers"},
-                                                                                 {"GET", "/admin/api/keys"},
-                                                                                 {"GET", "/admin/api/models"},
-                                                                                 {"GET", "/admin/api/logs/query"},
-                                                                                 {"GET", "/admin/api/plugins"},
-                                                                                 {"DELETE", "/admin/api/keys/1"}}) {
+    for (auto [method, path] :
+         std::vector<std::pair<std::string, std::string>>{{"GET", "/admin/api/providers"},
+                                                          {"GET", "/admin/api/keys"},
+                                                          {"GET", "/admin/api/models"},
+                                                          {"GET", "/admin/api/logs/query"},
+                                                          {"GET", "/admin/api/plugins"},
+                                                          {"DELETE", "/admin/api/keys/1"}}) {
         auto r = http_request(method, gw->url(path));
         EXPECT_EQ(r.status, 401) << method << " " << path;
         EXPECT_EQ(r.json()["error"]["type"], "authentication_error");
@@ -66,12 +77,14 @@ TEST_P(AdminApiTest, MutationsMustBeJson) {
                           {{"Cookie", ""}, {"Content-Type", "application/x-www-form-urlencoded"}});
     EXPECT_EQ(r.status, 401);  // no session: rejected before anything else
     // With a session, a form-encoded body is refused (CSRF defence).
-    auto login = http_request("POST", gw->url("/admin/api/auth/login"),
-                              json{{"username", "admin"}, {"password", gw->admin_password()}}.dump(),
-                              {{"Content-Type", "application/json"}});
+    auto login =
+        http_request("POST", gw->url("/admin/api/auth/login"),
+                     json{{"username", "admin"}, {"password", gw->admin_password()}}.dump(),
+                     {{"Content-Type", "application/json"}});
     std::string session = login.set_cookies[0].substr(0, login.set_cookies[0].find(';'));
-    auto form = http_request("POST", gw->url("/admin/api/keys"), "name=evil",
-                             {{"Cookie", session}, {"Content-Type", "application/x-www-form-urlencoded"}});
+    auto form =
+        http_request("POST", gw->url("/admin/api/keys"), "name=evil",
+                     {{"Cookie", session}, {"Content-Type", "application/x-www-form-urlencoded"}});
     EXPECT_EQ(form.status, 415);
     EXPECT_EQ(gw->admin("GET", "/admin/api/keys").json()["api_keys"].size(), 1u);
 }
@@ -91,21 +104,29 @@ TEST_P(AdminApiTest, ProviderSecretsAreNeverReturned) {
 }
 
 TEST_P(AdminApiTest, ProviderCrudAndValidation) {
-    auto bad_url = gw->admin("POST", "/admin/api/providers", {{"name", "x"}, {"base_url", "ftp://nope"}});
+    auto bad_url =
+        gw->admin("POST", "/admin/api/providers", {{"name", "x"}, {"base_url", "ftp://nope"}});
     EXPECT_EQ(bad_url.status, 400);
-    auto bad_name = gw->admin("POST", "/admin/api/providers", {{"name", "a/b"}, {"base_url", "http://h"}});
+    auto bad_name =
+        gw->admin("POST", "/admin/api/providers", {{"name", "a/b"}, {"base_url", "http://h"}});
     EXPECT_EQ(bad_name.status, 400);
-    auto bad_adapter = gw->admin("POST", "/admin/api/providers", {{"name", "z"}, {"base_url", "http://h"}, {"adapter", "nope"}});
+    auto bad_adapter = gw->admin("POST", "/admin/api/providers",
+                                 {{"name", "z"}, {"base_url", "http://h"}, {"adapter", "nope"}});
     EXPECT_EQ(bad_adapter.status, 400);
-    EXPECT_NE(bad_adapter.json()["error"]["message"].get<std::string>().find("openai"), std::string::npos);
-    auto bad_option = gw->admin("POST", "/admin/api/providers",
-                                {{"name", "z"}, {"base_url", "http://h"}, {"options", {{"extra_headers", "x"}}}});
+    EXPECT_NE(bad_adapter.json()["error"]["message"].get<std::string>().find("openai"),
+              std::string::npos);
+    auto bad_option =
+        gw->admin("POST", "/admin/api/providers",
+                  {{"name", "z"}, {"base_url", "http://h"}, {"options", {{"extra_headers", "x"}}}});
     EXPECT_EQ(bad_option.status, 400);
-    auto dup = gw->admin("POST", "/admin/api/providers", {{"name", "acme"}, {"base_url", "http://h"}});
+    auto dup =
+        gw->admin("POST", "/admin/api/providers", {{"name", "acme"}, {"base_url", "http://h"}});
     EXPECT_EQ(dup.status, 409);
 
     auto created = gw->admin("POST", "/admin/api/providers",
-                             {{"name", "other"}, {"base_url", "http://127.0.0.1:1/v1/"}, {"max_concurrent", 3},
+                             {{"name", "other"},
+                              {"base_url", "http://127.0.0.1:1/v1/"},
+                              {"max_concurrent", 3},
                               {"extra_headers", {{"X-Org", "42"}}}});
     ASSERT_EQ(created.status, 201) << created.body;
     int64_t id = created.json()["id"];
@@ -115,7 +136,9 @@ TEST_P(AdminApiTest, ProviderCrudAndValidation) {
     EXPECT_EQ(got["options"]["extra_headers"]["X-Org"], "42");
     EXPECT_EQ(got["has_api_key"], false);
 
-    EXPECT_EQ(gw->admin("PUT", "/admin/api/providers/" + std::to_string(id), {{"is_active", false}, {"max_concurrency", 5}}).status,
+    EXPECT_EQ(gw->admin("PUT", "/admin/api/providers/" + std::to_string(id),
+                        {{"is_active", false}, {"max_concurrency", 5}})
+                  .status,
               200);
     got = gw->admin("GET", "/admin/api/providers/" + std::to_string(id)).json();
     EXPECT_EQ(got["is_active"], false);
@@ -124,21 +147,28 @@ TEST_P(AdminApiTest, ProviderCrudAndValidation) {
 
     // A provider whose bindings are in a key's allowlist cannot be deleted.
     auto limited = gw->create_key("bob", {chat_binding});
-    EXPECT_EQ(gw->admin("DELETE", "/admin/api/providers/" + std::to_string(provider) + "?force=true").status, 409);
+    EXPECT_EQ(
+        gw->admin("DELETE", "/admin/api/providers/" + std::to_string(provider) + "?force=true")
+            .status,
+        409);
     EXPECT_EQ(gw->admin("DELETE", "/admin/api/providers/" + std::to_string(id)).status, 200);
     EXPECT_EQ(gw->admin("GET", "/admin/api/providers/" + std::to_string(id)).status, 404);
 }
 
 TEST_P(AdminApiTest, DisablingAProviderStopsRouting) {
     EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), key).status, 200);
-    ASSERT_EQ(gw->admin("PUT", "/admin/api/providers/" + std::to_string(provider), {{"is_active", false}}).status, 200);
+    ASSERT_EQ(
+        gw->admin("PUT", "/admin/api/providers/" + std::to_string(provider), {{"is_active", false}})
+            .status,
+        200);
     auto r = gw->call("/v1/chat/completions", chat_body(), key);
     EXPECT_EQ(r.status, 503);
     EXPECT_EQ(r.json()["error"]["code"], "provider_disabled");
 }
 
 TEST_P(AdminApiTest, KeysShowTheSecretOnceAndStoreOnlyAHash) {
-    auto created = gw->admin("POST", "/admin/api/keys", {{"name", "ci"}, {"allowed_provider_model_ids", {chat_binding}}});
+    auto created = gw->admin("POST", "/admin/api/keys",
+                             {{"name", "ci"}, {"allowed_provider_model_ids", {chat_binding}}});
     ASSERT_EQ(created.status, 201);
     std::string secret = created.json()["key"];
     EXPECT_EQ(secret.rfind("sk-", 0), 0u);
@@ -157,7 +187,8 @@ TEST_P(AdminApiTest, KeysShowTheSecretOnceAndStoreOnlyAHash) {
     EXPECT_TRUE(found) << list.body;
     EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), secret).status, 200);
 
-    auto bad_ids = gw->admin("POST", "/admin/api/keys", {{"name", "x"}, {"allowed_provider_model_ids", {424242}}});
+    auto bad_ids = gw->admin("POST", "/admin/api/keys",
+                             {{"name", "x"}, {"allowed_provider_model_ids", {424242}}});
     EXPECT_EQ(bad_ids.status, 400);
     EXPECT_EQ(gw->admin("POST", "/admin/api/keys", {{"name", ""}}).status, 400);
 
@@ -173,13 +204,21 @@ TEST_P(AdminApiTest, TimeRuleValidation) {
     auto [id, secret] = gw->create_key("rules");
     std::string base = "/admin/api/keys/" + std::to_string(id) + "/time-rules";
     EXPECT_EQ(gw->admin("POST", base, {{"rule_type", "moon_phase"}}).status, 400);
-    EXPECT_EQ(gw->admin("POST", base, {{"rule_type", "time_range"}, {"start_time", "25:00"}, {"end_time", "26:00"}}).status,
-              400);
-    EXPECT_EQ(gw->admin("POST", base, {{"rule_type", "date_range"}, {"start_date", "2026-02-30"}, {"end_date", "2026-03-01"}})
+    EXPECT_EQ(
+        gw->admin("POST", base,
+                  {{"rule_type", "time_range"}, {"start_time", "25:00"}, {"end_time", "26:00"}})
+            .status,
+        400);
+    EXPECT_EQ(gw->admin("POST", base,
+                        {{"rule_type", "date_range"},
+                         {"start_date", "2026-02-30"},
+                         {"end_date", "2026-03-01"}})
                   .status,
               400);
     EXPECT_EQ(gw->admin("POST", base, {{"rule_type", "weekday"}, {"weekdays", "7"}}).status, 400);
-    auto ok = gw->admin("POST", base, {{"rule_type", "time_range"}, {"start_time", "22:00"}, {"end_time", "06:00"}});
+    auto ok =
+        gw->admin("POST", base,
+                  {{"rule_type", "time_range"}, {"start_time", "22:00"}, {"end_time", "06:00"}});
     ASSERT_EQ(ok.status, 201) << ok.body;
     EXPECT_EQ(ok.json()["start_time"], "22:00:00");
     auto rules = gw->admin("GET", base).json()["rules"];
@@ -191,7 +230,8 @@ TEST_P(AdminApiTest, TimeRuleValidation) {
 }
 
 TEST_P(AdminApiTest, ModelsAndBindings) {
-    auto m = gw->admin("POST", "/admin/api/models", {{"name", "glm-4.6"}, {"context_length", 200000}});
+    auto m =
+        gw->admin("POST", "/admin/api/models", {{"name", "glm-4.6"}, {"context_length", 200000}});
     ASSERT_EQ(m.status, 201);
     int64_t mid = m.json()["id"];
     EXPECT_EQ(gw->admin("POST", "/admin/api/models", {{"name", "glm-4.6"}}).status, 409);
@@ -201,12 +241,15 @@ TEST_P(AdminApiTest, ModelsAndBindings) {
     EXPECT_EQ(b.json()["public_id"], "acme/glm");
     // A bound model cannot be deleted.
     EXPECT_EQ(gw->admin("DELETE", "/admin/api/models/" + std::to_string(mid)).status, 409);
-    auto bindings = gw->admin("GET", "/admin/api/providers/" + std::to_string(provider) + "/models").json()["bindings"];
+    auto bindings = gw->admin("GET", "/admin/api/providers/" + std::to_string(provider) + "/models")
+                        .json()["bindings"];
     EXPECT_EQ(bindings.size(), 3u);
     auto pm = gw->admin("GET", "/admin/api/provider-models").json()["provider_models"];
     EXPECT_EQ(pm.size(), 3u);
     int64_t bid = b.json()["id"];
-    EXPECT_EQ(gw->admin("DELETE", "/admin/api/providers/" + std::to_string(provider) + "/models/" + std::to_string(bid)).status,
+    EXPECT_EQ(gw->admin("DELETE", "/admin/api/providers/" + std::to_string(provider) + "/models/" +
+                                      std::to_string(bid))
+                  .status,
               200);
     EXPECT_EQ(gw->admin("DELETE", "/admin/api/models/" + std::to_string(mid)).status, 200);
     // A binding in an allowlist is protected: removing it would open the key.
@@ -219,15 +262,19 @@ TEST_P(AdminApiTest, ModelsAndBindings) {
 
 TEST_P(AdminApiTest, LogQueryFiltersAndPages) {
     auto bob = gw->create_key("bob").second;
-    for (int i = 0; i < 3; ++i) ASSERT_EQ(gw->call("/v1/chat/completions", chat_body(), key).status, 200);
+    for (int i = 0; i < 3; ++i)
+        ASSERT_EQ(gw->call("/v1/chat/completions", chat_body(), key).status, 200);
     ASSERT_EQ(gw->call("/v1/chat/completions", chat_body(), bob).status, 200);
     auto missing = chat_body();
     missing["model"] = "acme/gpt-4o-mini";
-    upstream->set_script([](const FakeRequest&, FakeExchange& ex) { ex.respond(500, "boom", "text/plain"); });
+    upstream->set_script(
+        [](const FakeRequest&, FakeExchange& ex) { ex.respond(500, "boom", "text/plain"); });
     ASSERT_EQ(gw->call("/v1/chat/completions", chat_body(), bob).status, 500);
     ASSERT_FALSE(gw->wait_log([&](const json&) { return gw->logs().size() == 5; }).is_null());
 
-    auto page = [&](const std::string& q) { return gw->admin("GET", "/admin/api/logs/query?" + q).json(); };
+    auto page = [&](const std::string& q) {
+        return gw->admin("GET", "/admin/api/logs/query?" + q).json();
+    };
     auto all = page("page_size=2");
     EXPECT_EQ(all["total"], 5);
     EXPECT_EQ(all["logs"].size(), 2u);

@@ -15,7 +15,7 @@
 namespace modelgate::test {
 
 class GatewayTest : public ::testing::TestWithParam<std::string> {
-protected:
+  protected:
     void SetUp() override {
         std::string why;
         if (GetParam() == "postgresql" && !TestDatabase::postgres_available(&why)) {
@@ -53,9 +53,12 @@ protected:
     std::string key;
 };
 
-inline std::string backend_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+inline std::string backend_name(const ::testing::TestParamInfo<std::string>& info) {
+    return info.param;
+}
 
-#define MODELGATE_BACKENDS(Suite) \
-    INSTANTIATE_TEST_SUITE_P(Backends, Suite, ::testing::Values("sqlite", "postgresql"), ::modelgate::test::backend_name)
+#define MODELGATE_BACKENDS(Suite)                                                        \
+    INSTANTIATE_TEST_SUITE_P(Backends, Suite, ::testing::Values("sqlite", "postgresql"), \
+                             ::modelgate::test::backend_name)
 
 }  // namespace modelgate::test

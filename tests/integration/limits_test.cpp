@@ -9,8 +9,10 @@ namespace modelgate::test {
 using nlohmann::json;
 
 class LimitsTest : public GatewayTest {
-protected:
-    nlohmann::json provider_settings() override { return {{"max_concurrency", 2}, {"queue_timeout_ms", 20000}}; }
+  protected:
+    nlohmann::json provider_settings() override {
+        return {{"max_concurrency", 2}, {"queue_timeout_ms", 20000}};
+    }
 };
 
 TEST_P(LimitsTest, LimitOfNHoldsUnder4NParallelCalls) {
@@ -24,14 +26,17 @@ TEST_P(LimitsTest, LimitOfNHoldsUnder4NParallelCalls) {
     for (int i = 0; i < calls; ++i) {
         threads.emplace_back([&, i] {
             bool stream = i % 2 == 1;
-            statuses[i] = stream ? http_stream(gw->url("/v1/chat/completions"), chat_body(true).dump(), auth(key),
-                                               [](const std::string&) { return true; })
-                                       .status
-                                 : gw->call("/v1/chat/completions", chat_body(), key).status;
+            statuses[i] = stream
+                              ? http_stream(gw->url("/v1/chat/completions"), chat_body(true).dump(),
+                                            auth(key), [](const std::string&) { return true; })
+                                    .status
+                              : gw->call("/v1/chat/completions", chat_body(), key).status;
         });
     }
-    for (auto& t : threads) t.join();
-    for (int i = 0; i < calls; ++i) EXPECT_EQ(statuses[i], 200) << "call " << i;
+    for (auto& t : threads)
+        t.join();
+    for (int i = 0; i < calls; ++i)
+        EXPECT_EQ(statuses[i], 200) << "call " << i;
     EXPECT_EQ(upstream->request_count(), static_cast<std::size_t>(calls));
     EXPECT_LE(upstream->max_in_flight(), n) << "the upstream saw more than the limit";
     EXPECT_EQ(upstream->max_in_flight(), n) << "the limit was not used fully";
@@ -39,7 +44,8 @@ TEST_P(LimitsTest, LimitOfNHoldsUnder4NParallelCalls) {
     EXPECT_EQ(limiter.in_use(), 0);
     EXPECT_EQ(limiter.waiting(), 0);
     // Every call was logged once, with its wait for a slot.
-    auto rows = gw->wait_log([&](const json&) { return gw->logs().size() >= static_cast<std::size_t>(calls); });
+    auto rows = gw->wait_log(
+        [&](const json&) { return gw->logs().size() >= static_cast<std::size_t>(calls); });
     ASSERT_FALSE(rows.is_null());
     double max_queue = 0;
     for (const auto& row : gw->logs()) {
@@ -50,8 +56,10 @@ TEST_P(LimitsTest, LimitOfNHoldsUnder4NParallelCalls) {
 }
 
 class QueueTimeoutTest : public GatewayTest {
-protected:
-    nlohmann::json provider_settings() override { return {{"max_concurrency", 1}, {"queue_timeout_ms", 200}}; }
+  protected:
+    nlohmann::json provider_settings() override {
+        return {{"max_concurrency", 1}, {"queue_timeout_ms", 200}};
+    }
 };
 
 TEST_P(QueueTimeoutTest, WaitingTooLongIs429InOpenAIShape) {
@@ -62,7 +70,8 @@ TEST_P(QueueTimeoutTest, WaitingTooLongIs429InOpenAIShape) {
     HttpResponse first;
     std::thread holder([&] { first = gw->call("/v1/chat/completions", chat_body(), key); });
     // Wait until the first call holds the only slot.
-    for (int i = 0; i < 200 && upstream->in_flight() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 200 && upstream->in_flight() == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ASSERT_EQ(upstream->in_flight(), 1);
     auto second = gw->call("/v1/chat/completions", chat_body(), key);
     EXPECT_EQ(second.status, 429);
@@ -88,9 +97,11 @@ TEST_P(QueueTimeoutTest, ClientLeavingTheQueueFreesItsPlace) {
         FakeUpstream::openai_script(req, ex);
     });
     std::thread holder([&] { gw->call("/v1/chat/completions", chat_body(), key); });
-    for (int i = 0; i < 200 && upstream->in_flight() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 200 && upstream->in_flight() == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     // A queued caller gives up after 50 ms.
-    auto gone = http_request("POST", gw->url("/v1/chat/completions"), chat_body().dump(), auth(key), 50);
+    auto gone =
+        http_request("POST", gw->url("/v1/chat/completions"), chat_body().dump(), auth(key), 50);
     EXPECT_FALSE(gone.error.empty());
     auto row = gw->wait_log([](const json& l) { return l["status"] == "cancelled"; });
     ASSERT_FALSE(row.is_null()) << gw->logs().dump();

@@ -24,7 +24,8 @@ TEST_P(ProxyTest, NonStreamingRoundTripIsLoggedWithUsage) {
     EXPECT_EQ(reqs[0].header("authorization"), "Bearer sk-upstream-acme-0123456789");
     EXPECT_EQ(reqs[0].header("user-agent").rfind("modelgate/", 0), 0u);
 
-    auto row = gw->wait_log([&](const json& l) { return l["request_id"] == r.header("x-request-id"); });
+    auto row =
+        gw->wait_log([&](const json& l) { return l["request_id"] == r.header("x-request-id"); });
     ASSERT_FALSE(row.is_null());
     EXPECT_EQ(row["status"], "success");
     EXPECT_EQ(row["stream"], false);
@@ -44,7 +45,8 @@ TEST_P(ProxyTest, NonStreamingRoundTripIsLoggedWithUsage) {
 }
 
 TEST_P(ProxyTest, EmbeddingsRoundTrip) {
-    auto r = gw->call("/v1/embeddings", {{"model", "acme/text-embedding-3-small"}, {"input", {"a", "b"}}}, key);
+    auto r = gw->call("/v1/embeddings",
+                      {{"model", "acme/text-embedding-3-small"}, {"input", {"a", "b"}}}, key);
     ASSERT_EQ(r.status, 200) << r.body;
     auto j = r.json();
     EXPECT_EQ(j["data"].size(), 2u);
@@ -62,11 +64,13 @@ TEST_P(ProxyTest, ModelsAreFilteredByTheKeysAllowlist) {
     ASSERT_EQ(all.status, 200);
     auto ids = [](const json& j) {
         std::vector<std::string> out;
-        for (const auto& m : j["data"]) out.push_back(m["id"]);
+        for (const auto& m : j["data"])
+            out.push_back(m["id"]);
         return out;
     };
     EXPECT_EQ(all.json()["object"], "list");
-    EXPECT_EQ(ids(all.json()), (std::vector<std::string>{"acme/gpt-4o-mini", "acme/text-embedding-3-small"}));
+    EXPECT_EQ(ids(all.json()),
+              (std::vector<std::string>{"acme/gpt-4o-mini", "acme/text-embedding-3-small"}));
     EXPECT_EQ(all.json()["data"][0]["owned_by"], "acme");
 
     auto limited = gw->create_key("bob", {embed_binding}).second;
@@ -74,7 +78,8 @@ TEST_P(ProxyTest, ModelsAreFilteredByTheKeysAllowlist) {
     ASSERT_EQ(some.status, 200);
     EXPECT_EQ(ids(some.json()), (std::vector<std::string>{"acme/text-embedding-3-small"}));
 
-    auto one = http_request("GET", gw->url("/v1/models/acme/text-embedding-3-small"), "", auth(limited));
+    auto one =
+        http_request("GET", gw->url("/v1/models/acme/text-embedding-3-small"), "", auth(limited));
     EXPECT_EQ(one.status, 200);
     auto hidden = http_request("GET", gw->url("/v1/models/acme/gpt-4o-mini"), "", auth(limited));
     EXPECT_EQ(hidden.status, 404);
@@ -90,12 +95,15 @@ TEST_P(ProxyTest, BadKeysAreRejectedWith401AndNothingReachesUpstream) {
     EXPECT_EQ(missing.json()["error"]["type"], "authentication_error");
     EXPECT_EQ(missing.json()["error"]["code"], "missing_api_key");
 
-    auto wrong = gw->call("/v1/chat/completions", chat_body(), "sk-000000000000000000000000000000000000000000000000");
+    auto wrong = gw->call("/v1/chat/completions", chat_body(),
+                          "sk-000000000000000000000000000000000000000000000000");
     EXPECT_EQ(wrong.status, 401);
     EXPECT_EQ(wrong.json()["error"]["code"], "invalid_api_key");
 
     auto [id, secret] = gw->create_key("carol");
-    ASSERT_EQ(gw->admin("PUT", "/admin/api/keys/" + std::to_string(id), {{"is_active", false}}).status, 200);
+    ASSERT_EQ(
+        gw->admin("PUT", "/admin/api/keys/" + std::to_string(id), {{"is_active", false}}).status,
+        200);
     auto disabled = gw->call("/v1/chat/completions", chat_body(), secret);
     EXPECT_EQ(disabled.status, 401);
     EXPECT_EQ(disabled.json()["error"]["code"], "api_key_disabled");
@@ -127,7 +135,8 @@ TEST_P(ProxyTest, UnknownModelIs404) {
 }
 
 TEST_P(ProxyTest, MalformedRequestsAre400) {
-    auto r = http_request("POST", gw->url("/v1/chat/completions"), "{\"model\": \"acme/gpt-4o-mini\", ", auth(key));
+    auto r = http_request("POST", gw->url("/v1/chat/completions"),
+                          "{\"model\": \"acme/gpt-4o-mini\", ", auth(key));
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(r.json()["error"]["code"], "invalid_json");
     EXPECT_EQ(r.json()["error"]["type"], "invalid_request_error");
@@ -136,7 +145,9 @@ TEST_P(ProxyTest, MalformedRequestsAre400) {
     EXPECT_EQ(no_messages.status, 400);
     EXPECT_EQ(no_messages.json()["error"]["code"], "missing_messages");
 
-    auto no_model = gw->call("/v1/chat/completions", {{"messages", json::array({{{"role", "user"}, {"content", "x"}}})}}, key);
+    auto no_model =
+        gw->call("/v1/chat/completions",
+                 {{"messages", json::array({{{"role", "user"}, {"content", "x"}}})}}, key);
     EXPECT_EQ(no_model.status, 400);
 
     auto bad_stream = chat_body();
@@ -158,7 +169,9 @@ TEST_P(ProxyTest, UpstreamErrorsPassThroughWithTheirStatusAndAreLogged) {
     upstream->set_script([](const FakeRequest&, FakeExchange& ex) {
         ex.respond_json(429,
                         {{"error",
-                          {{"message", "Rate limit reached for requests"}, {"type", "requests"}, {"code", "rate_limit_exceeded"}}}},
+                          {{"message", "Rate limit reached for requests"},
+                           {"type", "requests"},
+                           {"code", "rate_limit_exceeded"}}}},
                         {{"Retry-After", "7"}});
     });
     auto r = gw->call("/v1/chat/completions", chat_body(), key);
@@ -166,18 +179,23 @@ TEST_P(ProxyTest, UpstreamErrorsPassThroughWithTheirStatusAndAreLogged) {
     EXPECT_EQ(r.header("retry-after"), "7");
     EXPECT_EQ(r.json()["error"]["message"], "Rate limit reached for requests");
     EXPECT_EQ(r.json()["error"]["code"], "rate_limit_exceeded");
-    auto row = gw->wait_log([&](const json& l) { return l["request_id"] == r.header("x-request-id"); });
+    auto row =
+        gw->wait_log([&](const json& l) { return l["request_id"] == r.header("x-request-id"); });
     ASSERT_FALSE(row.is_null());
     EXPECT_EQ(row["status"], "rate_limited");
     EXPECT_EQ(row["upstream_status_code"], 429);
     EXPECT_EQ(row["downstream_status_code"], 429);
     EXPECT_EQ(row["error"], "Rate limit reached for requests");
 
-    upstream->set_script([](const FakeRequest&, FakeExchange& ex) { ex.respond(500, "internal meltdown", "text/plain"); });
+    upstream->set_script([](const FakeRequest&, FakeExchange& ex) {
+        ex.respond(500, "internal meltdown", "text/plain");
+    });
     auto e = gw->call("/v1/chat/completions", chat_body(), key);
     EXPECT_EQ(e.status, 500);
-    EXPECT_TRUE(e.json()["error"]["message"].get<std::string>().find("internal meltdown") != std::string::npos);
-    auto row2 = gw->wait_log([&](const json& l) { return l["request_id"] == e.header("x-request-id"); });
+    EXPECT_TRUE(e.json()["error"]["message"].get<std::string>().find("internal meltdown") !=
+                std::string::npos);
+    auto row2 =
+        gw->wait_log([&](const json& l) { return l["request_id"] == e.header("x-request-id"); });
     ASSERT_FALSE(row2.is_null());
     EXPECT_EQ(row2["status"], "error");
     EXPECT_EQ(row2["upstream_status_code"], 500);
@@ -185,12 +203,14 @@ TEST_P(ProxyTest, UpstreamErrorsPassThroughWithTheirStatusAndAreLogged) {
 
 TEST_P(ProxyTest, A2xxErrorBodyIsNotASuccess) {
     upstream->set_script([](const FakeRequest&, FakeExchange& ex) {
-        ex.respond_json(200, {{"error", {{"message", "model overloaded"}, {"type", "server_error"}}}});
+        ex.respond_json(200,
+                        {{"error", {{"message", "model overloaded"}, {"type", "server_error"}}}});
     });
     auto r = gw->call("/v1/chat/completions", chat_body(), key);
     EXPECT_EQ(r.status, 502);
     EXPECT_EQ(r.json()["error"]["message"], "model overloaded");
-    auto row = gw->wait_log([&](const json& l) { return l["request_id"] == r.header("x-request-id"); });
+    auto row =
+        gw->wait_log([&](const json& l) { return l["request_id"] == r.header("x-request-id"); });
     ASSERT_FALSE(row.is_null());
     EXPECT_EQ(row["status"], "error");
     EXPECT_EQ(row["upstream_status_code"], 200);
@@ -204,7 +224,8 @@ TEST_P(ProxyTest, UnreachableUpstreamIs502AndLogged) {
     auto r = gw->call("/v1/chat/completions", body, key);
     EXPECT_EQ(r.status, 502);
     EXPECT_EQ(r.json()["error"]["code"], "upstream_unreachable");
-    auto row = gw->wait_log([&](const json& l) { return l["request_id"] == r.header("x-request-id"); });
+    auto row =
+        gw->wait_log([&](const json& l) { return l["request_id"] == r.header("x-request-id"); });
     ASSERT_FALSE(row.is_null());
     EXPECT_EQ(row["status"], "error");
     EXPECT_TRUE(row["upstream_status_code"].is_null());
@@ -213,15 +234,18 @@ TEST_P(ProxyTest, UnreachableUpstreamIs502AndLogged) {
 TEST_P(ProxyTest, TimeRulesDenyWith403) {
     auto [id, secret] = gw->create_key("nightshift");
     // A deny rule covering every weekday.
-    auto rule = gw->admin("POST", "/admin/api/keys/" + std::to_string(id) + "/time-rules",
-                          {{"rule_type", "weekday"}, {"allowed", false}, {"weekdays", "0,1,2,3,4,5,6"}});
+    auto rule =
+        gw->admin("POST", "/admin/api/keys/" + std::to_string(id) + "/time-rules",
+                  {{"rule_type", "weekday"}, {"allowed", false}, {"weekdays", "0,1,2,3,4,5,6"}});
     ASSERT_EQ(rule.status, 201) << rule.body;
     auto r = gw->call("/v1/chat/completions", chat_body(), secret);
     EXPECT_EQ(r.status, 403);
     EXPECT_EQ(r.json()["error"]["code"], "access_time_restricted");
     // Removing the rule opens the key again.
     auto rid = rule.json()["id"].get<int64_t>();
-    ASSERT_EQ(gw->admin("DELETE", "/admin/api/keys/" + std::to_string(id) + "/time-rules/" + std::to_string(rid)).status,
+    ASSERT_EQ(gw->admin("DELETE", "/admin/api/keys/" + std::to_string(id) + "/time-rules/" +
+                                      std::to_string(rid))
+                  .status,
               200);
     EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), secret).status, 200);
 }

@@ -31,7 +31,7 @@ long long count_rows(const std::string& url, const std::string& where = "1 = 1")
 }
 
 class OpsTest : public GatewayTest {
-protected:
+  protected:
     void tweak(core::Config& c) override { c.log_memory_limit = 3; }  // spill early
 };
 
@@ -47,19 +47,24 @@ TEST_P(OpsTest, HealthzReportsDatabaseAndPlugins) {
 
 TEST_P(OpsTest, MetricsCountRequestsByProviderModelAndStatus) {
     ASSERT_EQ(gw->call("/v1/chat/completions", chat_body(), key).status, 200);
-    upstream->set_script([](const FakeRequest&, FakeExchange& ex) { ex.respond(500, "x", "text/plain"); });
+    upstream->set_script(
+        [](const FakeRequest&, FakeExchange& ex) { ex.respond(500, "x", "text/plain"); });
     ASSERT_EQ(gw->call("/v1/chat/completions", chat_body(), key).status, 500);
     auto r = http_request("GET", gw->url("/metrics"));
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.header("content-type").rfind("text/plain", 0), 0u);
     const std::string& m = r.body;
-    EXPECT_NE(m.find("modelgate_requests_total{provider=\"acme\",model=\"gpt-4o-mini\",status=\"success\"} 1\n"),
+    EXPECT_NE(m.find("modelgate_requests_total{provider=\"acme\",model=\"gpt-4o-mini\",status="
+                     "\"success\"} 1\n"),
               std::string::npos)
         << m;
-    EXPECT_NE(m.find("modelgate_requests_total{provider=\"acme\",model=\"gpt-4o-mini\",status=\"error\"} 1\n"),
+    EXPECT_NE(m.find("modelgate_requests_total{provider=\"acme\",model=\"gpt-4o-mini\",status="
+                     "\"error\"} 1\n"),
               std::string::npos);
-    EXPECT_NE(m.find("modelgate_upstream_latency_seconds_count{provider=\"acme\"} 2"), std::string::npos);
-    EXPECT_NE(m.find("modelgate_queue_wait_seconds_bucket{provider=\"acme\",le=\"+Inf\"} 2"), std::string::npos);
+    EXPECT_NE(m.find("modelgate_upstream_latency_seconds_count{provider=\"acme\"} 2"),
+              std::string::npos);
+    EXPECT_NE(m.find("modelgate_queue_wait_seconds_bucket{provider=\"acme\",le=\"+Inf\"} 2"),
+              std::string::npos);
     EXPECT_NE(m.find("modelgate_inflight_requests{provider=\"acme\"} 0"), std::string::npos);
     EXPECT_NE(m.find("modelgate_concurrency_limit{provider=\"acme\"} 8"), std::string::npos);
     EXPECT_NE(m.find("# TYPE modelgate_upstream_latency_seconds histogram"), std::string::npos);
@@ -77,18 +82,21 @@ TEST_P(OpsTest, RequestLogsSurviveADatabaseOutage) {
     }
     // Give the writer time to fail and spill.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (gw->app().log_writer().stats().failed_batches == 0 && std::chrono::steady_clock::now() < deadline) {
+    while (gw->app().log_writer().stats().failed_batches == 0 &&
+           std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     EXPECT_GT(gw->app().log_writer().stats().failed_batches, 0u);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    EXPECT_GT(gw->app().log_writer().stats().spilled, 0u) << "records beyond the memory limit go to the spill file";
+    EXPECT_GT(gw->app().log_writer().stats().spilled, 0u)
+        << "records beyond the memory limit go to the spill file";
     open_db(url)->operator<<("ALTER TABLE request_logs_away RENAME TO request_logs");
 
     ASSERT_TRUE(gw->app().log_writer().flush(std::chrono::seconds(15)));
     EXPECT_EQ(count_rows(url), 8) << "every call must be logged once";
     EXPECT_EQ(count_rows(url, "status = 'success'"), 8);
-    for (const auto& id : ids) EXPECT_EQ(count_rows(url, "request_id = '" + id + "'"), 1) << id;
+    for (const auto& id : ids)
+        EXPECT_EQ(count_rows(url, "request_id = '" + id + "'"), 1) << id;
     EXPECT_EQ(std::filesystem::file_size(gw->app().config().spill_file()), 0u);
     EXPECT_TRUE(gw->app().log_writer().stats().database_ok);
 }
@@ -110,13 +118,15 @@ TEST_P(OpsTest, GracefulShutdownFinishesInFlightStreamsAndFlushesTheLog) {
         r = http_stream(gw->url("/v1/chat/completions"), chat_body(true).dump(), auth(key),
                         [](const std::string&) { return true; });
     });
-    for (int i = 0; i < 200 && upstream->in_flight() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 200 && upstream->in_flight() == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const std::string url = gw->database_url();
     const std::string base = gw->url();
     std::thread stopper([&] { gw->app().stop(); });
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     // While draining, new calls are turned away.
-    auto late = http_request("POST", base + "/v1/chat/completions", chat_body().dump(), auth(key), 2000);
+    auto late =
+        http_request("POST", base + "/v1/chat/completions", chat_body().dump(), auth(key), 2000);
     if (late.error.empty()) {
         EXPECT_EQ(late.status, 503);
     }
@@ -125,8 +135,11 @@ TEST_P(OpsTest, GracefulShutdownFinishesInFlightStreamsAndFlushesTheLog) {
     ASSERT_EQ(r.status, 200);
     auto events = sse_data(r.body);
     ASSERT_FALSE(events.empty());
-    EXPECT_EQ(events.back(), "[DONE]") << "the in-flight stream must finish during the grace period";
-    EXPECT_EQ(count_rows(url, "status = 'success' AND is_stream = " + std::string(GetParam() == "sqlite" ? "1" : "TRUE")), 1);
+    EXPECT_EQ(events.back(), "[DONE]")
+        << "the in-flight stream must finish during the grace period";
+    EXPECT_EQ(count_rows(url, "status = 'success' AND is_stream = " +
+                                  std::string(GetParam() == "sqlite" ? "1" : "TRUE")),
+              1);
     EXPECT_EQ(count_rows(url, "status = 'pending'"), 0);
 }
 

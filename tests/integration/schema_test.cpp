@@ -23,21 +23,27 @@ namespace {
 
 std::set<std::string> describe(soci::session& s) {
     std::set<std::string> out;
-    soci::rowset<soci::row> cols = (s.prepare << "SELECT table_name, column_name, data_type, is_nullable, "
-                                                 "COALESCE(column_default, '') FROM information_schema.columns "
-                                                 "WHERE table_schema = 'public' AND table_name <> 'schema_migrations'");
+    soci::rowset<soci::row> cols =
+        (s.prepare << "SELECT table_name, column_name, data_type, is_nullable, "
+                      "COALESCE(column_default, '') FROM information_schema.columns "
+                      "WHERE table_schema = 'public' AND table_name <> 'schema_migrations'");
     for (const auto& r : cols) {
         std::string def = r.get<std::string>(4);
         // Sequence names differ only by the owning table; keep the kind of default.
         if (def.rfind("nextval(", 0) == 0) def = "nextval";
-        out.insert("column " + r.get<std::string>(0) + "." + r.get<std::string>(1) + " " + r.get<std::string>(2) + " " +
-                   r.get<std::string>(3) + " " + def);
+        out.insert("column " + r.get<std::string>(0) + "." + r.get<std::string>(1) + " " +
+                   r.get<std::string>(2) + " " + r.get<std::string>(3) + " " + def);
     }
-    soci::rowset<soci::row> idx = (s.prepare << "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
-                                                "AND tablename <> 'schema_migrations'");
-    for (const auto& r : idx) out.insert("index " + r.get<std::string>(0) + " " + r.get<std::string>(1));
-    soci::rowset<soci::row> views = (s.prepare << "SELECT table_name FROM information_schema.views WHERE table_schema = 'public'");
-    for (const auto& r : views) out.insert("view " + r.get<std::string>(0));
+    soci::rowset<soci::row> idx =
+        (s.prepare << "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+                      "AND tablename <> 'schema_migrations'");
+    for (const auto& r : idx)
+        out.insert("index " + r.get<std::string>(0) + " " + r.get<std::string>(1));
+    soci::rowset<soci::row> views =
+        (s.prepare
+         << "SELECT table_name FROM information_schema.views WHERE table_schema = 'public'");
+    for (const auto& r : views)
+        out.insert("view " + r.get<std::string>(0));
     return out;
 }
 
@@ -50,21 +56,27 @@ TEST(SchemaTest, SchemaSqlMatchesTheMigrations) {
         FAIL() << why;
     }
     TestDatabase migrated("postgresql"), reference("postgresql");
-    soci::session a(soci::postgresql, core::store::parse_database_url(migrated.url())->connect_string);
+    soci::session a(soci::postgresql,
+                    core::store::parse_database_url(migrated.url())->connect_string);
     auto applied = core::store::migrate(a, core::store::Dialect::postgresql);
     EXPECT_FALSE(applied.empty());
-    EXPECT_TRUE(core::store::migrate(a, core::store::Dialect::postgresql).empty()) << "migrations must be idempotent";
+    EXPECT_TRUE(core::store::migrate(a, core::store::Dialect::postgresql).empty())
+        << "migrations must be idempotent";
 
     std::ifstream in(std::string(MODELGATE_SOURCE_DIR) + "/schema.sql");
     ASSERT_TRUE(in.good());
     std::stringstream ss;
     ss << in.rdbuf();
-    soci::session b(soci::postgresql, core::store::parse_database_url(reference.url())->connect_string);
-    for (const auto& stmt : core::store::split_sql_statements(ss.str())) b << stmt;
+    soci::session b(soci::postgresql,
+                    core::store::parse_database_url(reference.url())->connect_string);
+    for (const auto& stmt : core::store::split_sql_statements(ss.str()))
+        b << stmt;
 
     auto got = describe(a), want = describe(b);
-    for (const auto& line : want) EXPECT_TRUE(got.count(line)) << "migrations lack: " << line;
-    for (const auto& line : got) EXPECT_TRUE(want.count(line)) << "schema.sql lacks: " << line;
+    for (const auto& line : want)
+        EXPECT_TRUE(got.count(line)) << "migrations lack: " << line;
+    for (const auto& line : got)
+        EXPECT_TRUE(want.count(line)) << "schema.sql lacks: " << line;
     EXPECT_GT(got.size(), 50u);
 }
 

@@ -9,7 +9,7 @@ namespace modelgate::test {
 using nlohmann::json;
 
 class StreamingTest : public GatewayTest {
-protected:
+  protected:
     nlohmann::json provider_settings() override {
         return {{"first_byte_timeout_ms", 1000}, {"idle_timeout_ms", 1000}};
     }
@@ -49,14 +49,18 @@ TEST_P(StreamingTest, StreamRoundTripEndsWithDoneAndLogsPendingThenSuccess) {
         if (e == "[DONE]") continue;
         auto j = json::parse(e);
         EXPECT_EQ(j["object"], "chat.completion.chunk");
-        EXPECT_FALSE(j["choices"].empty()) << "usage chunk leaked to a client that did not ask: " << e;
-        if (j["choices"][0]["delta"].contains("content")) text += j["choices"][0]["delta"]["content"].get<std::string>();
+        EXPECT_FALSE(j["choices"].empty())
+            << "usage chunk leaked to a client that did not ask: " << e;
+        if (j["choices"][0]["delta"].contains("content"))
+            text += j["choices"][0]["delta"]["content"].get<std::string>();
     }
     EXPECT_EQ(text, "Hello world");
     // Usage was requested upstream even though the client did not ask.
     EXPECT_EQ(upstream->requests().back().json()["stream_options"]["include_usage"], true);
 
-    auto done = gw->wait_log([&](const json& l) { return l["request_id"] == pending["request_id"] && l["status"] == "success"; });
+    auto done = gw->wait_log([&](const json& l) {
+        return l["request_id"] == pending["request_id"] && l["status"] == "success";
+    });
     ASSERT_FALSE(done.is_null()) << gw->logs().dump();
     EXPECT_EQ(done["prompt_tokens"], 11);
     EXPECT_EQ(done["completion_tokens"], 2);
@@ -95,7 +99,8 @@ TEST_P(StreamingTest, UpstreamWithoutUsageGetsAnEstimateMarkedAsSuch) {
     auto events = sse_data(r.body);
     auto usage = json::parse(events[events.size() - 2]);
     EXPECT_EQ(usage["usage"]["estimated"], true);
-    EXPECT_GE(usage["usage"]["completion_tokens"].get<int>(), 5);  // CJK: about a token per character
+    EXPECT_GE(usage["usage"]["completion_tokens"].get<int>(),
+              5);  // CJK: about a token per character
     auto row = gw->wait_log([](const json& l) { return l["status"] == "success"; });
     ASSERT_FALSE(row.is_null());
     EXPECT_EQ(row["tokens_estimated"], true);
@@ -112,15 +117,17 @@ TEST_P(StreamingTest, ClientDisconnectCancelsUpstreamAndLogsCancelled) {
         // client goes away.
         upstream_saw_close = ex.wait_peer_closed(std::chrono::seconds(5));
     });
-    auto r = http_stream(gw->url("/v1/chat/completions"), chat_body(true).dump(), auth(key),
-                         [](const std::string& chunk) { return chunk.find("Once upon") == std::string::npos; });
+    auto r = http_stream(
+        gw->url("/v1/chat/completions"), chat_body(true).dump(), auth(key),
+        [](const std::string& chunk) { return chunk.find("Once upon") == std::string::npos; });
     EXPECT_FALSE(r.error.empty());  // we hung up
     auto row = gw->wait_log([](const json& l) { return l["status"] == "cancelled"; });
     ASSERT_FALSE(row.is_null()) << gw->logs().dump();
     EXPECT_EQ(row["stream"], true);
     EXPECT_EQ(row["tokens_estimated"], true);
     EXPECT_GE(row["completion_tokens"].get<int>(), 1);
-    for (int i = 0; i < 100 && !upstream_saw_close; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 100 && !upstream_saw_close; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_TRUE(upstream_saw_close) << "the upstream connection stayed open after the client left";
     // The slot came back.
     EXPECT_EQ(gw->app().config_cache().current()->providers.at("acme")->limiter->in_use(), 0);
@@ -139,7 +146,8 @@ TEST_P(StreamingTest, UpstreamResetMidStreamIsAnErrorEventNotACleanEnd) {
     auto events = sse_data(r.body);
     ASSERT_FALSE(events.empty());
     EXPECT_NE(events.back(), "[DONE]");
-    for (const auto& e : events) EXPECT_NE(e, "[DONE]");
+    for (const auto& e : events)
+        EXPECT_NE(e, "[DONE]");
     auto last = json::parse(events.back());
     ASSERT_TRUE(last.contains("error")) << r.body;
     EXPECT_EQ(last["error"]["type"], "upstream_error");
@@ -165,7 +173,9 @@ TEST_P(StreamingTest, UpstreamThatEndsWithoutFinishingIsAnError) {
 }
 
 TEST_P(StreamingTest, UpstreamThatHangsTimesOut) {
-    upstream->set_script([this](const FakeRequest&, FakeExchange&) { upstream->wait_release(std::chrono::seconds(5)); });
+    upstream->set_script([this](const FakeRequest&, FakeExchange&) {
+        upstream->wait_release(std::chrono::seconds(5));
+    });
     auto r = gw->call("/v1/chat/completions", chat_body(), key);
     EXPECT_EQ(r.status, 504);
     EXPECT_EQ(r.json()["error"]["type"], "timeout_error");
@@ -196,7 +206,8 @@ TEST_P(StreamingTest, StreamThatStallsMidwayTimesOutWithAnErrorEvent) {
 
 TEST_P(StreamingTest, UpstreamErrorStatusOnAStreamIsAJsonError) {
     upstream->set_script([](const FakeRequest&, FakeExchange& ex) {
-        ex.respond_json(400, {{"error", {{"message", "bad temperature"}, {"type", "invalid_request_error"}}}});
+        ex.respond_json(
+            400, {{"error", {{"message", "bad temperature"}, {"type", "invalid_request_error"}}}});
     });
     auto r = gw->call("/v1/chat/completions", chat_body(true), key);
     EXPECT_EQ(r.status, 400);
@@ -227,7 +238,8 @@ TEST_P(StreamingTest, SlowClientPausesTheUpstreamInsteadOfBuffering) {
     auto r = http_stream(gw->url("/v1/chat/completions"), chat_body(true).dump(), auth(key),
                          [&](const std::string& c) {
                              received += c.size();
-                             if (++calls < 20) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                             if (++calls < 20)
+                                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
                              return true;
                          });
     ASSERT_EQ(r.status, 200);

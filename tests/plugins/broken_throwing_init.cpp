@@ -3,10 +3,11 @@
 #include <modelgate/sdk.hpp>
 
 class ThrowingInit : public modelgate::sdk::FeaturePlugin {
-public:
+  public:
     void init(modelgate::sdk::Host& host, const modelgate::sdk::json&) override {
-        host.register_route("GET", "/plugins/throwing", modelgate::sdk::RouteAccess::public_,
-                            [](const modelgate::sdk::HttpRequest&) { return modelgate::sdk::HttpResponse{}; });
+        host.register_route(
+            "GET", "/plugins/throwing", modelgate::sdk::RouteAccess::public_,
+            [](const modelgate::sdk::HttpRequest&) { return modelgate::sdk::HttpResponse{}; });
         throw std::runtime_error("database of wisdom not found");
     }
 };

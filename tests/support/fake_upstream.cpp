@@ -17,19 +17,28 @@ namespace {
 
 const char* reason(int status) {
     switch (status) {
-        case 200: return "OK";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 404: return "Not Found";
-        case 429: return "Too Many Requests";
-        case 500: return "Internal Server Error";
-        case 503: return "Service Unavailable";
-        default: return "Status";
+        case 200:
+            return "OK";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 404:
+            return "Not Found";
+        case 429:
+            return "Too Many Requests";
+        case 500:
+            return "Internal Server Error";
+        case 503:
+            return "Service Unavailable";
+        default:
+            return "Status";
     }
 }
 
 std::string lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : s)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
 }
 
@@ -55,7 +64,8 @@ void FakeExchange::respond(int status, const std::string& body, const std::strin
     std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason(status) + "\r\n";
     head += "Content-Type: " + content_type + "\r\n";
     head += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-    for (const auto& [k, v] : headers) head += k + ": " + v + "\r\n";
+    for (const auto& [k, v] : headers)
+        head += k + ": " + v + "\r\n";
     if (!keep_alive_) head += "Connection: close\r\n";
     head += "\r\n";
     send_all(head + body);
@@ -63,7 +73,8 @@ void FakeExchange::respond(int status, const std::string& body, const std::strin
 
 void FakeExchange::start_stream(int status, const std::string& content_type) {
     std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason(status) + "\r\n";
-    head += "Content-Type: " + content_type + "\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n";
+    head += "Content-Type: " + content_type +
+            "\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n\r\n";
     send_all(head);
 }
 
@@ -92,8 +103,9 @@ bool FakeExchange::wait_peer_closed(std::chrono::milliseconds timeout) {
     char buf[4096];
     while (std::chrono::steady_clock::now() < deadline) {
         pollfd p{fd_, POLLIN, 0};
-        int left = static_cast<int>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+        int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        deadline - std::chrono::steady_clock::now())
+                                        .count());
         int r = ::poll(&p, 1, std::max(1, left));
         if (r > 0) {
             ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
@@ -115,7 +127,8 @@ FakeUpstream::FakeUpstream() : script_(&FakeUpstream::openai_script) {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = 0;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 512) != 0) {
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listen_fd_, 512) != 0) {
         throw std::runtime_error("fake upstream cannot listen");
     }
     socklen_t len = sizeof addr;
@@ -133,7 +146,8 @@ FakeUpstream::~FakeUpstream() {
     std::vector<std::thread> workers;
     {
         std::lock_guard lock(mu_);
-        for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+        for (int fd : open_fds_)
+            ::shutdown(fd, SHUT_RDWR);
         workers.swap(workers_);
     }
     for (auto& t : workers) {
@@ -172,7 +186,8 @@ void FakeUpstream::release() {
 bool FakeUpstream::wait_release(std::chrono::milliseconds timeout) {
     std::unique_lock lock(release_mu_);
     uint64_t gen = release_generation_;
-    return release_cv_.wait_for(lock, timeout, [&] { return release_generation_ != gen || stopping_.load(); });
+    return release_cv_.wait_for(lock, timeout,
+                                [&] { return release_generation_ != gen || stopping_.load(); });
 }
 
 void FakeUpstream::accept_loop() {
@@ -217,13 +232,15 @@ void FakeUpstream::serve(int fd) {
                 auto colon = line.find(':');
                 if (colon != std::string::npos) {
                     std::string v = line.substr(colon + 1);
-                    while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+                    while (!v.empty() && v.front() == ' ')
+                        v.erase(0, 1);
                     req.headers[lower(line.substr(0, colon))] = v;
                 }
                 pos = e + 2;
             }
             std::size_t length = 0;
-            if (auto it = req.headers.find("content-length"); it != req.headers.end()) length = std::stoul(it->second);
+            if (auto it = req.headers.find("content-length"); it != req.headers.end())
+                length = std::stoul(it->second);
             buf.erase(0, header_end + 4);
             while (buf.size() < length) {
                 ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
@@ -248,16 +265,15 @@ void FakeUpstream::serve(int fd) {
             if (!ex.keep_alive() || ex.closed_) break;
         }
     }
-done:
-    {
-        std::lock_guard lock(mu_);
-        open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
-    }
+done : {
+    std::lock_guard lock(mu_);
+    open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
+}
     ::close(fd);
 }
 
-nlohmann::json FakeUpstream::chat_completion(const std::string& model, const std::string& content, int prompt_tokens,
-                                             int completion_tokens) {
+nlohmann::json FakeUpstream::chat_completion(const std::string& model, const std::string& content,
+                                             int prompt_tokens, int completion_tokens) {
     return {{"id", "chatcmpl-fake1"},
             {"object", "chat.completion"},
             {"created", 1764160000},
@@ -274,7 +290,8 @@ nlohmann::json FakeUpstream::chat_completion(const std::string& model, const std
               {"total_tokens", prompt_tokens + completion_tokens}}}};
 }
 
-nlohmann::json FakeUpstream::chunk(const std::string& model, const std::string& content, const char* finish_reason) {
+nlohmann::json FakeUpstream::chunk(const std::string& model, const std::string& content,
+                                   const char* finish_reason) {
     nlohmann::json delta = nlohmann::json::object();
     if (!content.empty()) delta["content"] = content;
     return {{"id", "chatcmpl-fake1"},
@@ -286,11 +303,13 @@ nlohmann::json FakeUpstream::chunk(const std::string& model, const std::string& 
              {{{"index", 0},
                {"delta", delta},
                {"logprobs", nullptr},
-               {"finish_reason", finish_reason ? nlohmann::json(finish_reason) : nlohmann::json(nullptr)}}}},
+               {"finish_reason",
+                finish_reason ? nlohmann::json(finish_reason) : nlohmann::json(nullptr)}}}},
             {"usage", nullptr}};
 }
 
-nlohmann::json FakeUpstream::usage_chunk(const std::string& model, int prompt_tokens, int completion_tokens) {
+nlohmann::json FakeUpstream::usage_chunk(const std::string& model, int prompt_tokens,
+                                         int completion_tokens) {
     return {{"id", "chatcmpl-fake1"},
             {"object", "chat.completion.chunk"},
             {"created", 1764160000},
@@ -304,10 +323,12 @@ nlohmann::json FakeUpstream::usage_chunk(const std::string& model, int prompt_to
 
 void FakeUpstream::openai_script(const FakeRequest& req, FakeExchange& ex) {
     if (req.method == "GET" && req.path == "/v1/models") {
-        ex.respond_json(200, {{"object", "list"},
-                              {"data",
-                               {{{"id", "gpt-4o-mini"}, {"object", "model"}, {"owned_by", "openai"}},
-                                {{"id", "text-embedding-3-small"}, {"object", "model"}, {"owned_by", "openai"}}}}});
+        ex.respond_json(
+            200,
+            {{"object", "list"},
+             {"data",
+              {{{"id", "gpt-4o-mini"}, {"object", "model"}, {"owned_by", "openai"}},
+               {{"id", "text-embedding-3-small"}, {"object", "model"}, {"owned_by", "openai"}}}}});
         return;
     }
     auto body = req.json();
@@ -317,7 +338,8 @@ void FakeUpstream::openai_script(const FakeRequest& req, FakeExchange& ex) {
         auto input = body["input"];
         std::size_t n = input.is_array() ? input.size() : 1;
         for (std::size_t i = 0; i < n; ++i) {
-            data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", {0.1, -0.2, 0.3}}});
+            data.push_back(
+                {{"object", "embedding"}, {"index", i}, {"embedding", {0.1, -0.2, 0.3}}});
         }
         ex.respond_json(200, {{"object", "list"},
                               {"data", data},
@@ -326,13 +348,16 @@ void FakeUpstream::openai_script(const FakeRequest& req, FakeExchange& ex) {
         return;
     }
     if (req.path != "/v1/chat/completions") {
-        ex.respond_json(404, {{"error", {{"message", "not found"}, {"type", "invalid_request_error"}}}});
+        ex.respond_json(404,
+                        {{"error", {{"message", "not found"}, {"type", "invalid_request_error"}}}});
         return;
     }
     if (body.value("stream", false)) {
-        bool usage = body.contains("stream_options") && body["stream_options"].value("include_usage", false);
+        bool usage =
+            body.contains("stream_options") && body["stream_options"].value("include_usage", false);
         ex.start_stream();
-        for (const char* piece : {"Hello", " wor", "ld"}) ex.sse(chunk(model, piece));
+        for (const char* piece : {"Hello", " wor", "ld"})
+            ex.sse(chunk(model, piece));
         ex.sse(chunk(model, "", "stop"));
         if (usage) ex.sse(usage_chunk(model, 9, 3));
         ex.done();

@@ -32,10 +32,11 @@ struct FakeRequest {
 };
 
 class FakeExchange {
-public:
+  public:
     explicit FakeExchange(int fd) : fd_(fd) {}
     // A whole answer with Content-Length.
-    void respond(int status, const std::string& body, const std::string& content_type = "application/json",
+    void respond(int status, const std::string& body,
+                 const std::string& content_type = "application/json",
                  const std::vector<std::pair<std::string, std::string>>& headers = {});
     void respond_json(int status, const nlohmann::json& body,
                       const std::vector<std::pair<std::string, std::string>>& headers = {}) {
@@ -57,7 +58,7 @@ public:
     bool keep_alive() const { return keep_alive_; }
     void set_keep_alive(bool v) { keep_alive_ = v; }
 
-private:
+  private:
     friend class FakeUpstream;
     bool send_all(const std::string& bytes);
     int fd_;
@@ -66,7 +67,7 @@ private:
 };
 
 class FakeUpstream {
-public:
+  public:
     using Script = std::function<void(const FakeRequest&, FakeExchange&)>;
 
     FakeUpstream();
@@ -93,12 +94,13 @@ public:
                                           int prompt_tokens = 7, int completion_tokens = 3);
     static nlohmann::json chunk(const std::string& model, const std::string& content,
                                 const char* finish_reason = nullptr);
-    static nlohmann::json usage_chunk(const std::string& model, int prompt_tokens, int completion_tokens);
+    static nlohmann::json usage_chunk(const std::string& model, int prompt_tokens,
+                                      int completion_tokens);
     // The default script: OpenAI-compatible answers for chat (whole or streamed,
     // "Hello world" in three chunks), embeddings and models.
     static void openai_script(const FakeRequest& req, FakeExchange& ex);
 
-private:
+  private:
     void accept_loop();
     void serve(int fd);
 

@@ -23,7 +23,10 @@ std::string temp_dir(const std::string& prefix) {
 bool TestDatabase::postgres_available(std::string* why) {
     const char* url = std::getenv("MODELGATE_TEST_PG_URL");
     if (url == nullptr || *url == '\0') {
-        if (why) *why = "MODELGATE_TEST_PG_URL is not set (the test command starts a throwaway PostgreSQL and sets it)";
+        if (why)
+            *why =
+                "MODELGATE_TEST_PG_URL is not set (the test command starts a throwaway PostgreSQL "
+                "and sets it)";
         return false;
     }
     return true;
@@ -39,7 +42,8 @@ TestDatabase::TestDatabase(const std::string& backend) : backend_(backend) {
     if (admin == nullptr) throw std::runtime_error("MODELGATE_TEST_PG_URL is not set");
     pg_admin_url_ = admin;
     pg_db_ = "mgtest_" + core::crypto::random_hex(6);
-    soci::session s(soci::postgresql, core::store::parse_database_url(pg_admin_url_)->connect_string);
+    soci::session s(soci::postgresql,
+                    core::store::parse_database_url(pg_admin_url_)->connect_string);
     s << "CREATE DATABASE " + pg_db_;
     // Same server and credentials, other database.
     std::string base = pg_admin_url_;
@@ -49,8 +53,10 @@ TestDatabase::TestDatabase(const std::string& backend) : backend_(backend) {
         base = base.substr(0, q);
     }
     auto slash = base.rfind('/');
-    if (slash == std::string::npos || slash < base.find("://") + 3) base += "/";
-    else base = base.substr(0, slash + 1);
+    if (slash == std::string::npos || slash < base.find("://") + 3)
+        base += "/";
+    else
+        base = base.substr(0, slash + 1);
     url_ = base + pg_db_ + query;
 }
 
@@ -61,7 +67,8 @@ TestDatabase::~TestDatabase() {
     }
     if (!pg_db_.empty()) {
         try {
-            soci::session s(soci::postgresql, core::store::parse_database_url(pg_admin_url_)->connect_string);
+            soci::session s(soci::postgresql,
+                            core::store::parse_database_url(pg_admin_url_)->connect_string);
             s << "DROP DATABASE IF EXISTS " + pg_db_ + " WITH (FORCE)";
         } catch (...) {
         }
@@ -90,12 +97,15 @@ Gateway::Gateway(const std::string& backend, const Tweak& tweak) {
                               nlohmann::json{{"username", "admin"}, {"password", password_}}.dump(),
                               {{"Content-Type", "application/json"}});
     if (login.status != 200 || login.set_cookies.empty()) {
-        throw std::runtime_error("admin login failed: " + std::to_string(login.status) + " " + login.body);
+        throw std::runtime_error("admin login failed: " + std::to_string(login.status) + " " +
+                                 login.body);
     }
     cookie_ = login.set_cookies.front().substr(0, login.set_cookies.front().find(';'));
 }
 
-Gateway::~Gateway() { stop(); }
+Gateway::~Gateway() {
+    stop();
+}
 
 void Gateway::stop() {
     if (app_) app_->stop();
@@ -108,7 +118,8 @@ std::string Gateway::url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(app_->port()) + path;
 }
 
-HttpResponse Gateway::admin(const std::string& method, const std::string& path, const nlohmann::json& body) {
+HttpResponse Gateway::admin(const std::string& method, const std::string& path,
+                            const nlohmann::json& body) {
     Headers h = {{"Cookie", cookie_}};
     std::string text;
     if (!body.is_null()) {
@@ -118,32 +129,43 @@ HttpResponse Gateway::admin(const std::string& method, const std::string& path, 
     return http_request(method, url(path), text, h);
 }
 
-int64_t Gateway::add_provider(const std::string& name, const std::string& base_url, const nlohmann::json& extra) {
-    nlohmann::json body = {{"name", name}, {"base_url", base_url}, {"api_key", "sk-upstream-" + name + "-0123456789"}};
-    for (const auto& [k, v] : extra.items()) body[k] = v;
+int64_t Gateway::add_provider(const std::string& name, const std::string& base_url,
+                              const nlohmann::json& extra) {
+    nlohmann::json body = {
+        {"name", name}, {"base_url", base_url}, {"api_key", "sk-upstream-" + name + "-0123456789"}};
+    for (const auto& [k, v] : extra.items())
+        body[k] = v;
     auto r = admin("POST", "/admin/api/providers", body);
-    if (r.status != 201) throw std::runtime_error("add_provider: " + std::to_string(r.status) + " " + r.body);
+    if (r.status != 201)
+        throw std::runtime_error("add_provider: " + std::to_string(r.status) + " " + r.body);
     return r.json()["id"].get<int64_t>();
 }
 
 int64_t Gateway::bind(int64_t provider_id, const std::string& model, const nlohmann::json& extra) {
     nlohmann::json body = {{"model", model}};
-    for (const auto& [k, v] : extra.items()) body[k] = v;
+    for (const auto& [k, v] : extra.items())
+        body[k] = v;
     auto r = admin("POST", "/admin/api/providers/" + std::to_string(provider_id) + "/models", body);
-    if (r.status != 201) throw std::runtime_error("bind: " + std::to_string(r.status) + " " + r.body);
+    if (r.status != 201)
+        throw std::runtime_error("bind: " + std::to_string(r.status) + " " + r.body);
     return r.json()["id"].get<int64_t>();
 }
 
-std::pair<int64_t, std::string> Gateway::create_key(const std::string& name, const std::vector<int64_t>& allowed) {
-    auto r = admin("POST", "/admin/api/keys", {{"name", name}, {"allowed_provider_model_ids", allowed}});
-    if (r.status != 201) throw std::runtime_error("create_key: " + std::to_string(r.status) + " " + r.body);
+std::pair<int64_t, std::string> Gateway::create_key(const std::string& name,
+                                                    const std::vector<int64_t>& allowed) {
+    auto r =
+        admin("POST", "/admin/api/keys", {{"name", name}, {"allowed_provider_model_ids", allowed}});
+    if (r.status != 201)
+        throw std::runtime_error("create_key: " + std::to_string(r.status) + " " + r.body);
     auto j = r.json();
     return {j["id"].get<int64_t>(), j["key"].get<std::string>()};
 }
 
 nlohmann::json Gateway::logs(const std::string& query) {
-    auto r = admin("GET", "/admin/api/logs/query?page_size=200" + (query.empty() ? "" : "&" + query));
-    if (r.status != 200) throw std::runtime_error("logs: " + std::to_string(r.status) + " " + r.body);
+    auto r =
+        admin("GET", "/admin/api/logs/query?page_size=200" + (query.empty() ? "" : "&" + query));
+    if (r.status != 200)
+        throw std::runtime_error("logs: " + std::to_string(r.status) + " " + r.body);
     return r.json()["logs"];
 }
 
@@ -159,7 +181,8 @@ nlohmann::json Gateway::wait_log(const std::function<bool(const nlohmann::json&)
     return nullptr;
 }
 
-HttpResponse Gateway::call(const std::string& path, const nlohmann::json& body, const std::string& key) {
+HttpResponse Gateway::call(const std::string& path, const nlohmann::json& body,
+                           const std::string& key) {
     return http_request("POST", url(path), body.dump(),
                         {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + key}});
 }

@@ -17,7 +17,7 @@ namespace modelgate::test {
 
 // "sqlite" or "postgresql": a database URL for a fresh, empty database.
 class TestDatabase {
-public:
+  public:
     explicit TestDatabase(const std::string& backend);
     ~TestDatabase();
     const std::string& url() const { return url_; }
@@ -25,7 +25,7 @@ public:
     // Fails the test when PostgreSQL is requested but not configured.
     static bool postgres_available(std::string* why);
 
-private:
+  private:
     std::string backend_;
     std::string url_;
     std::string dir_;
@@ -35,7 +35,7 @@ private:
 std::string temp_dir(const std::string& prefix);
 
 class Gateway {
-public:
+  public:
     using Tweak = std::function<void(core::Config&)>;
     Gateway(const std::string& backend, const Tweak& tweak = nullptr);
     ~Gateway();
@@ -47,11 +47,14 @@ public:
     const std::string& admin_password() const { return password_; }
 
     // Admin API with a logged-in session.
-    HttpResponse admin(const std::string& method, const std::string& path, const nlohmann::json& body = nullptr);
-    int64_t add_provider(const std::string& name, const std::string& base_url, const nlohmann::json& extra = {});
+    HttpResponse admin(const std::string& method, const std::string& path,
+                       const nlohmann::json& body = nullptr);
+    int64_t add_provider(const std::string& name, const std::string& base_url,
+                         const nlohmann::json& extra = {});
     int64_t bind(int64_t provider_id, const std::string& model, const nlohmann::json& extra = {});
     // Creates a key; returns {id, secret}.
-    std::pair<int64_t, std::string> create_key(const std::string& name, const std::vector<int64_t>& allowed = {});
+    std::pair<int64_t, std::string> create_key(const std::string& name,
+                                               const std::vector<int64_t>& allowed = {});
     // Waits until the request log has a row matching pred (queried through the
     // admin API), and returns it; null on timeout.
     nlohmann::json wait_log(const std::function<bool(const nlohmann::json&)>& pred,
@@ -62,7 +65,7 @@ public:
     HttpResponse call(const std::string& path, const nlohmann::json& body, const std::string& key);
     void stop();
 
-private:
+  private:
     std::unique_ptr<TestDatabase> db_;
     std::string data_dir_;
     std::string password_;

@@ -25,10 +25,13 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
     auto colon = line.find(':');
     if (colon != std::string::npos) {
         std::string name = line.substr(0, colon);
-        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (char& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         std::string value = line.substr(colon + 1);
-        while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
-        while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+        while (!value.empty() && (value.front() == ' '))
+            value.erase(0, 1);
+        while (!value.empty() && (value.back() == '\r' || value.back() == '\n'))
+            value.pop_back();
         resp->headers[name] = value;
         if (name == "set-cookie") resp->set_cookies.push_back(value);
     }
@@ -36,7 +39,8 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 }
 
 HttpResponse perform(const std::string& method, const std::string& url, const std::string& body,
-                     const Headers& headers, long timeout_ms, const std::function<bool(const std::string&)>* on_data) {
+                     const Headers& headers, long timeout_ms,
+                     const std::function<bool(const std::string&)>* on_data) {
     static const bool init = [] {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         return true;
@@ -61,7 +65,8 @@ HttpResponse perform(const std::string& method, const std::string& url, const st
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     }
     curl_slist* list = nullptr;
-    for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
+    for (const auto& [k, v] : headers)
+        list = curl_slist_append(list, (k + ": " + v).c_str());
     list = curl_slist_append(list, "Expect:");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
     CURLcode rc = curl_easy_perform(c);
@@ -74,8 +79,8 @@ HttpResponse perform(const std::string& method, const std::string& url, const st
 
 }  // namespace
 
-HttpResponse http_request(const std::string& method, const std::string& url, const std::string& body,
-                          const Headers& headers, long timeout_ms) {
+HttpResponse http_request(const std::string& method, const std::string& url,
+                          const std::string& body, const Headers& headers, long timeout_ms) {
     return perform(method, url, body, headers, timeout_ms, nullptr);
 }
 
@@ -89,7 +94,8 @@ std::vector<std::string> sse_data(const std::string& body) {
     std::size_t pos = 0;
     while (pos < body.size()) {
         std::size_t end = body.find("\n\n", pos);
-        std::string event = body.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+        std::string event =
+            body.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
         if (event.rfind("data: ", 0) == 0) out.push_back(event.substr(6));
         if (end == std::string::npos) break;
         pos = end + 2;

@@ -26,13 +26,15 @@ struct HttpResponse {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-HttpResponse http_request(const std::string& method, const std::string& url, const std::string& body = "",
-                          const Headers& headers = {}, long timeout_ms = 30000);
+HttpResponse http_request(const std::string& method, const std::string& url,
+                          const std::string& body = "", const Headers& headers = {},
+                          long timeout_ms = 30000);
 
 // Streams a POST; on_data gets body bytes as they arrive and returns false to
 // hang up. The response holds what was received.
 HttpResponse http_stream(const std::string& url, const std::string& body, const Headers& headers,
-                         const std::function<bool(const std::string& chunk)>& on_data, long timeout_ms = 30000);
+                         const std::function<bool(const std::string& chunk)>& on_data,
+                         long timeout_ms = 30000);
 
 // Splits an SSE body into its data payloads.
 std::vector<std::string> sse_data(const std::string& body);

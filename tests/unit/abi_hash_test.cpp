@@ -14,7 +14,8 @@
 #define MODELGATE_ABI_HASH "cbd15ac11526c2eefb11d8a7912eeef8ba46037149f4a265d18ef863ec5596f1"
 
 TEST(AbiContract, HeaderHashIsPinned) {
-    std::ifstream in(std::string(MODELGATE_SOURCE_DIR) + "/sdk/include/modelgate/abi.h", std::ios::binary);
+    std::ifstream in(std::string(MODELGATE_SOURCE_DIR) + "/sdk/include/modelgate/abi.h",
+                     std::ios::binary);
     ASSERT_TRUE(in.good());
     std::stringstream ss;
     ss << in.rdbuf();

@@ -1,11 +1,11 @@
+#include "limits/async_semaphore.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <future>
 #include <thread>
 #include <vector>
-
-#include "limits/async_semaphore.hpp"
 
 using namespace modelgate::core;
 using namespace std::chrono_literals;
@@ -17,11 +17,14 @@ TEST(AsyncSemaphore, GrantsUpToTheLimitAndQueuesFifo) {
     std::vector<int> order;
     std::mutex mu;
     for (int i = 0; i < 5; ++i) {
-        sem->acquire(10s, [&, i](Permit p) {
-            std::lock_guard l(mu);
-            order.push_back(i);
-            held.push_back(std::move(p));
-        }, [] { FAIL() << "no timeout expected"; });
+        sem->acquire(
+            10s,
+            [&, i](Permit p) {
+                std::lock_guard l(mu);
+                order.push_back(i);
+                held.push_back(std::move(p));
+            },
+            [] { FAIL() << "no timeout expected"; });
     }
     EXPECT_EQ(sem->in_use(), 2);
     EXPECT_EQ(sem->waiting(), 3);
@@ -50,10 +53,13 @@ TEST(AsyncSemaphore, TimesOutWaitersAndSkipsThem) {
     TimerService timers;
     auto sem = AsyncSemaphore::create(1, timers);
     Permit first;
-    sem->acquire(1s, [&](Permit p) { first = std::move(p); }, [] {});
+    sem->acquire(
+        1s, [&](Permit p) { first = std::move(p); }, [] {});
     std::atomic<bool> timed_out{false}, granted{false};
-    sem->acquire(50ms, [&](Permit) { granted = true; }, [&] { timed_out = true; });
-    for (int i = 0; i < 100 && !timed_out; ++i) std::this_thread::sleep_for(10ms);
+    sem->acquire(
+        50ms, [&](Permit) { granted = true; }, [&] { timed_out = true; });
+    for (int i = 0; i < 100 && !timed_out; ++i)
+        std::this_thread::sleep_for(10ms);
     EXPECT_TRUE(timed_out);
     EXPECT_EQ(sem->waiting(), 0);
     first.release();
@@ -65,9 +71,11 @@ TEST(AsyncSemaphore, CancelledWaitersNeverRun) {
     TimerService timers;
     auto sem = AsyncSemaphore::create(1, timers);
     Permit first;
-    sem->acquire(1s, [&](Permit p) { first = std::move(p); }, [] {});
+    sem->acquire(
+        1s, [&](Permit p) { first = std::move(p); }, [] {});
     bool ran = false;
-    auto w = sem->acquire(1s, [&](Permit) { ran = true; }, [&] { ran = true; });
+    auto w = sem->acquire(
+        1s, [&](Permit) { ran = true; }, [&] { ran = true; });
     EXPECT_TRUE(sem->cancel(w));
     EXPECT_FALSE(sem->cancel(w));
     first.release();
@@ -80,7 +88,8 @@ TEST(AsyncSemaphore, PermitsReleaseExactlyOnce) {
     TimerService timers;
     auto sem = AsyncSemaphore::create(1, timers);
     Permit p;
-    sem->acquire(1s, [&](Permit g) { p = std::move(g); }, [] {});
+    sem->acquire(
+        1s, [&](Permit g) { p = std::move(g); }, [] {});
     Permit moved = std::move(p);
     p.release();  // moved-from: nothing
     EXPECT_EQ(sem->in_use(), 1);
@@ -93,7 +102,9 @@ TEST(AsyncSemaphore, RaisingTheLimitWakesWaiters) {
     TimerService timers;
     auto sem = AsyncSemaphore::create(1, timers);
     std::vector<Permit> held;
-    for (int i = 0; i < 3; ++i) sem->acquire(10s, [&](Permit p) { held.push_back(std::move(p)); }, [] {});
+    for (int i = 0; i < 3; ++i)
+        sem->acquire(
+            10s, [&](Permit p) { held.push_back(std::move(p)); }, [] {});
     EXPECT_EQ(held.size(), 1u);
     sem->set_limit(3);
     EXPECT_EQ(held.size(), 3u);
@@ -112,20 +123,25 @@ TEST(AsyncSemaphore, NeverExceedsTheLimitUnderContention) {
         threads.emplace_back([&] {
             for (int i = 0; i < 200; ++i) {
                 std::promise<void> finished;
-                sem->acquire(10s, [&](Permit p) {
-                    int now = ++running;
-                    int prev = peak.load();
-                    while (now > prev && !peak.compare_exchange_weak(prev, now)) {}
-                    --running;
-                    p.release();
-                    ++done;
-                    finished.set_value();
-                }, [&] { finished.set_value(); });
+                sem->acquire(
+                    10s,
+                    [&](Permit p) {
+                        int now = ++running;
+                        int prev = peak.load();
+                        while (now > prev && !peak.compare_exchange_weak(prev, now)) {
+                        }
+                        --running;
+                        p.release();
+                        ++done;
+                        finished.set_value();
+                    },
+                    [&] { finished.set_value(); });
                 finished.get_future().wait();
             }
         });
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     EXPECT_EQ(done.load(), 1600);
     EXPECT_LE(peak.load(), 3);
     EXPECT_EQ(sem->in_use(), 0);

@@ -1,5 +1,7 @@
 // The log writer against a sink that fails on demand: nothing is lost, order is
 // kept, memory is bounded by the spill file, and a restart replays the spill.
+#include "logs/log_writer.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,7 +10,6 @@
 #include <map>
 #include <mutex>
 
-#include "logs/log_writer.hpp"
 #include "support/gateway.hpp"
 
 using namespace modelgate::core;
@@ -16,7 +17,7 @@ using namespace modelgate::core;
 namespace {
 
 class FlakySink : public LogSink {
-public:
+  public:
     void write(const std::vector<LogRecord>& batch) override {
         if (failing.load()) throw std::runtime_error("database is down");
         std::lock_guard lock(mu);
@@ -55,7 +56,8 @@ TEST(LogWriter, WritesInOrderInBatches) {
     o.flush_interval = std::chrono::milliseconds(5);
     LogWriter w(sink, o);
     w.start();
-    for (int i = 0; i < 35; ++i) w.submit(record(i, "success"));
+    for (int i = 0; i < 35; ++i)
+        w.submit(record(i, "success"));
     ASSERT_TRUE(w.flush(std::chrono::seconds(5)));
     EXPECT_EQ(sink.rows.size(), 35u);
     EXPECT_EQ(sink.order.front(), "req0:success");
@@ -80,7 +82,8 @@ TEST(LogWriter, KeepsEverythingWhileTheDatabaseIsDownAndSpillsPastTheLimit) {
         w.submit(record(i, "pending", LogRecord::Kind::pending));
         w.submit(record(i, i % 3 == 0 ? "error" : "success"));
     }
-    for (int i = 0; i < 200 && w.stats().spilled == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 200 && w.stats().spilled == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_GT(w.stats().spilled, 0u);
     EXPECT_GT(w.stats().failed_batches, 0u);
     EXPECT_FALSE(w.stats().database_ok);
@@ -88,7 +91,8 @@ TEST(LogWriter, KeepsEverythingWhileTheDatabaseIsDownAndSpillsPastTheLimit) {
     sink.failing = false;
     ASSERT_TRUE(w.flush(std::chrono::seconds(10)));
     ASSERT_EQ(sink.rows.size(), 20u);
-    for (int i = 0; i < 20; ++i) EXPECT_EQ(sink.rows["req" + std::to_string(i)], i % 3 == 0 ? "error" : "success");
+    for (int i = 0; i < 20; ++i)
+        EXPECT_EQ(sink.rows["req" + std::to_string(i)], i % 3 == 0 ? "error" : "success");
     // The pending record of each call was written before its final one.
     for (int i = 0; i < 20; ++i) {
         std::string id = "req" + std::to_string(i);
@@ -111,7 +115,8 @@ TEST(LogWriter, WhatCouldNotBeWrittenAtShutdownIsReplayedAfterRestart) {
         down.failing = true;
         LogWriter w(down, o);
         w.start();
-        for (int i = 0; i < 7; ++i) w.submit(record(i, "success"));
+        for (int i = 0; i < 7; ++i)
+            w.submit(record(i, "success"));
         w.stop(std::chrono::milliseconds(200));
         EXPECT_EQ(down.rows.size(), 0u);
     }

@@ -19,16 +19,19 @@ struct Event {
     int32_t kind;
     uint32_t flags;
     std::string data;
-    bool operator==(const Event& o) const { return kind == o.kind && flags == o.flags && data == o.data; }
+    bool operator==(const Event& o) const {
+        return kind == o.kind && flags == o.flags && data == o.data;
+    }
 };
 
 class OpenAiAdapterTest : public ::testing::Test {
-protected:
+  protected:
     static void SetUpTestSuite() {
         host_ = new PluginHost();
         ASSERT_TRUE(host_->load_file(std::string(MODELGATE_PLUGIN_OUTPUT_DIR) + "/openai.so"));
     }
-    std::shared_ptr<AdapterInstance> make(json options = json::object(), const std::string& base = "https://api.example.com/v1/") {
+    std::shared_ptr<AdapterInstance> make(json options = json::object(),
+                                          const std::string& base = "https://api.example.com/v1/") {
         auto a = AdapterInstance::create(*host_->find_provider("openai"), "acme", base, options);
         EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.error().message);
         return a.ok() ? a.value() : nullptr;
@@ -38,15 +41,21 @@ protected:
         c.op = MG_OP_CHAT;
         c.stream = stream;
         c.model = "gpt-4o";
-        c.body = json{{"model", "gpt-4o"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"stream", stream}}.dump();
+        c.body = json{
+            {"model", "gpt-4o"},
+            {"messages", {{{"role", "user"}, {"content", "hi"}}}},
+            {"stream",
+             stream}}.dump();
         return c;
     }
-    static std::vector<Event> decode(AdapterInstance& a, const std::string& stream, const std::vector<std::size_t>& cuts,
-                                     bool finish = true) {
+    static std::vector<Event> decode(AdapterInstance& a, const std::string& stream,
+                                     const std::vector<std::size_t>& cuts, bool finish = true) {
         auto dec = a.open_stream(chat(true));
         EXPECT_TRUE(dec.ok());
         std::vector<Event> out;
-        auto on = [&](int32_t k, uint32_t f, std::string_view d) { out.push_back({k, f, std::string(d)}); };
+        auto on = [&](int32_t k, uint32_t f, std::string_view d) {
+            out.push_back({k, f, std::string(d)});
+        };
         std::size_t start = 0;
         for (std::size_t c : cuts) {
             dec.value()->feed(std::string_view(stream).substr(start, c - start), on);
@@ -61,14 +70,23 @@ protected:
 PluginHost* OpenAiAdapterTest::host_ = nullptr;
 
 const std::string kStream =
-    "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+    "data: "
+    "{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{"
+    "\"role\":\"assistant\","
     "\"content\":\"\"},\"finish_reason\":null}],\"usage\":null}\r\n\r\n"
     ": OPENROUTER PROCESSING\n\n"
-    "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"你好\"},"
+    "data: "
+    "{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{"
+    "\"content\":\"你好\"},"
     "\"finish_reason\":null}],\"usage\":null}\n\n"
-    "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
-    "\"function\":{\"arguments\":\"{\\\"a\\\":1}\"}}]},\"finish_reason\":\"tool_calls\"}],\"usage\":null}\n\n"
-    "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,"
+    "data: "
+    "{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{"
+    "\"tool_calls\":[{\"index\":0,"
+    "\"function\":{\"arguments\":\"{\\\"a\\\":1}\"}}]},\"finish_reason\":\"tool_calls\"}],"
+    "\"usage\":null}\n\n"
+    "data: "
+    "{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_"
+    "tokens\":5,"
     "\"completion_tokens\":2,\"total_tokens\":7}}\n\n"
     "data: [DONE]\n\n";
 
@@ -83,7 +101,8 @@ TEST_F(OpenAiAdapterTest, BuildsChatEmbeddingsAndModelRequests) {
     EXPECT_EQ(r->body, chat(false).body);  // forwarded byte for byte
     EXPECT_NE(r->headers.find("OpenAI-Organization: org-7\n"), std::string::npos);
     EXPECT_NE(r->headers.find("Content-Type: application/json\n"), std::string::npos);
-    EXPECT_EQ(r->headers.find("Authorization"), std::string::npos) << "the secret is the core's business";
+    EXPECT_EQ(r->headers.find("Authorization"), std::string::npos)
+        << "the secret is the core's business";
     EXPECT_EQ(r->secret_placement, MG_SECRET_BEARER);
     EXPECT_FALSE(r->stream);
     EXPECT_TRUE(a->build_request(chat(true))->stream);
@@ -102,14 +121,18 @@ TEST_F(OpenAiAdapterTest, BuildsChatEmbeddingsAndModelRequests) {
 TEST_F(OpenAiAdapterTest, RejectsBadConfiguration) {
     const auto& plugin = *host_->find_provider("openai");
     EXPECT_FALSE(AdapterInstance::create(plugin, "x", "ftp://h", json::object()).ok());
-    EXPECT_FALSE(AdapterInstance::create(plugin, "x", "https://h", {{"extra_headers", {{"X-Evil", "a\r\nInjected: 1"}}}}).ok());
-    EXPECT_FALSE(AdapterInstance::create(plugin, "x", "https://h", {{"extra_headers", "nope"}}).ok());
+    EXPECT_FALSE(AdapterInstance::create(plugin, "x", "https://h",
+                                         {{"extra_headers", {{"X-Evil", "a\r\nInjected: 1"}}}})
+                     .ok());
+    EXPECT_FALSE(
+        AdapterInstance::create(plugin, "x", "https://h", {{"extra_headers", "nope"}}).ok());
     EXPECT_FALSE(AdapterInstance::create(plugin, "x", "https://h", {{"unknown_option", 1}}).ok());
 }
 
 TEST_F(OpenAiAdapterTest, ParsesWholeAnswersAndSpotsErrorBodies) {
     auto a = make();
-    std::string body = R"({"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"x"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}})";
+    std::string body =
+        R"({"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"x"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}})";
     auto ok = a->parse_response(chat(false), 200, body);
     ASSERT_EQ(ok.kind, ParseOutcome::Kind::ok);
     EXPECT_EQ(ok.body, body);
@@ -134,7 +157,8 @@ TEST_F(OpenAiAdapterTest, DecodesAStreamIntoChunksUsageTextAndDone) {
     auto a = make();
     auto ev = decode(*a, kStream, {});
     std::vector<int32_t> kinds;
-    for (const auto& e : ev) kinds.push_back(e.kind);
+    for (const auto& e : ev)
+        kinds.push_back(e.kind);
     // chunk, chunk+text, text(tool args)+chunk, usage+usage-only chunk, done
     EXPECT_EQ(std::count(kinds.begin(), kinds.end(), MG_EVENT_CHUNK), 4);
     EXPECT_EQ(std::count(kinds.begin(), kinds.end(), MG_EVENT_DONE), 1);
@@ -162,24 +186,31 @@ TEST_F(OpenAiAdapterTest, StreamSplitAtEveryByteBoundaryDecodesTheSame) {
         ASSERT_EQ(decode(*a, kStream, {i}), whole) << "split at byte " << i;
     }
     std::vector<std::size_t> every;
-    for (std::size_t i = 1; i < kStream.size(); ++i) every.push_back(i);
+    for (std::size_t i = 1; i < kStream.size(); ++i)
+        every.push_back(i);
     EXPECT_EQ(decode(*a, kStream, every), whole);
 }
 
 TEST_F(OpenAiAdapterTest, StreamEndings) {
     auto a = make();
     const std::string partial =
-        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"},\"finish_reason\":null}]}\n\n";
+        "data: "
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"},\"finish_reason\":null}]}\n\n";
     auto truncated = decode(*a, partial, {});
     ASSERT_FALSE(truncated.empty());
     EXPECT_EQ(truncated.back().kind, MG_EVENT_ERROR);
     EXPECT_EQ(json::parse(truncated.back().data)["code"], "stream_truncated");
 
     // finish_reason seen, [DONE] missing: complete.
-    auto no_done = decode(*a, partial + "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}", {});
+    auto no_done = decode(
+        *a, partial + "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}",
+        {});
     EXPECT_EQ(no_done.back().kind, MG_EVENT_DONE);
 
-    auto in_band = decode(*a, partial + "data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n", {});
+    auto in_band = decode(
+        *a,
+        partial + "data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n",
+        {});
     EXPECT_EQ(in_band.back().kind, MG_EVENT_ERROR);
     EXPECT_EQ(json::parse(in_band.back().data)["message"], "overloaded");
 
@@ -193,8 +224,9 @@ TEST_F(OpenAiAdapterTest, StreamEndings) {
 
 TEST_F(OpenAiAdapterTest, ClassifiesErrors) {
     auto a = make();
-    auto rl = a->classify_error(429, "retry-after: 12\ncontent-type: application/json\n",
-                                R"({"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}})");
+    auto rl = a->classify_error(
+        429, "retry-after: 12\ncontent-type: application/json\n",
+        R"({"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}})");
     EXPECT_EQ(rl.error_class, MG_ERRCLASS_RATE_LIMITED);
     EXPECT_EQ(rl.retry_after_ms, 12000);
     EXPECT_EQ(rl.error["message"], "slow down");

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
-#include <modelgate/sse.hpp>
 
+#include <modelgate/sse.hpp>
 #include <string>
 #include <vector>
 
@@ -11,13 +11,18 @@ namespace {
 
 struct Collected {
     std::string type, data, id;
-    bool operator==(const Collected& o) const { return type == o.type && data == o.data && id == o.id; }
+    bool operator==(const Collected& o) const {
+        return type == o.type && data == o.data && id == o.id;
+    }
 };
 
-std::vector<Collected> parse_in_pieces(const std::string& stream, const std::vector<std::size_t>& cuts) {
+std::vector<Collected> parse_in_pieces(const std::string& stream,
+                                       const std::vector<std::size_t>& cuts) {
     SseParser p;
     std::vector<Collected> out;
-    auto on = [&](const SseEvent& e) { out.push_back({std::string(e.type), std::string(e.data), std::string(e.id)}); };
+    auto on = [&](const SseEvent& e) {
+        out.push_back({std::string(e.type), std::string(e.data), std::string(e.id)});
+    };
     std::size_t start = 0;
     for (std::size_t cut : cuts) {
         p.feed(std::string_view(stream).substr(start, cut - start), on);
@@ -28,12 +33,15 @@ std::vector<Collected> parse_in_pieces(const std::string& stream, const std::vec
     return out;
 }
 
-std::vector<Collected> parse(const std::string& stream) { return parse_in_pieces(stream, {}); }
+std::vector<Collected> parse(const std::string& stream) {
+    return parse_in_pieces(stream, {});
+}
 
 }  // namespace
 
 TEST(SseParser, ParsesEventsFieldsAndComments) {
-    auto ev = parse(": keep-alive\n\nevent: message\nid: 7\ndata: {\"a\":\ndata: 1}\n\ndata: [DONE]\n\n");
+    auto ev =
+        parse(": keep-alive\n\nevent: message\nid: 7\ndata: {\"a\":\ndata: 1}\n\ndata: [DONE]\n\n");
     ASSERT_EQ(ev.size(), 2u);
     EXPECT_EQ(ev[0], (Collected{"message", "{\"a\":\n1}", "7"}));
     EXPECT_EQ(ev[1].data, "[DONE]");
@@ -70,7 +78,8 @@ TEST(SseParser, FinishDispatchesAnUnterminatedEvent) {
 
 TEST(SseParser, EverySplitPointGivesTheSameEvents) {
     const std::string stream =
-        ": ping\r\n\r\nevent: delta\r\ndata: {\"choices\":[{\"delta\":{\"content\":\"h\\u00e9\"}}]}\r\n\r\n"
+        ": ping\r\n\r\nevent: delta\r\ndata: "
+        "{\"choices\":[{\"delta\":{\"content\":\"h\\u00e9\"}}]}\r\n\r\n"
         "data: line1\ndata: line2\n\nid: 42\ndata: 你好\r\rdata: [DONE]\n\n";
     auto whole = parse(stream);
     ASSERT_EQ(whole.size(), 4u);
@@ -82,7 +91,8 @@ TEST(SseParser, EverySplitPointGivesTheSameEvents) {
     }
     // One byte at a time.
     std::vector<std::size_t> every;
-    for (std::size_t i = 1; i < stream.size(); ++i) every.push_back(i);
+    for (std::size_t i = 1; i < stream.size(); ++i)
+        every.push_back(i);
     EXPECT_EQ(parse_in_pieces(stream, every), whole);
 }
 

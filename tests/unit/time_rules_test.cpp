@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "domain/time_rules.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace modelgate::core;
 
@@ -30,7 +30,9 @@ LocalClock at(int h, int m, const char* date = "2026-11-26", int weekday = 3) {
 }
 }  // namespace
 
-TEST(TimeRules, NoRulesAllow) { EXPECT_TRUE(time_rules_allow({}, at(3, 0))); }
+TEST(TimeRules, NoRulesAllow) {
+    EXPECT_TRUE(time_rules_allow({}, at(3, 0)));
+}
 
 TEST(TimeRules, DaytimeWindowIsInclusive) {
     std::vector<TimeRule> r = {rule(time_range("09:00", "18:00"))};
@@ -48,7 +50,8 @@ TEST(TimeRules, OvernightWindowWraps) {
 }
 
 TEST(TimeRules, DenyWinsAndTypesCombineWithAnd) {
-    std::vector<TimeRule> r = {rule(time_range("00:00", "23:59:59")), rule(time_range("12:00", "13:00", false)),
+    std::vector<TimeRule> r = {rule(time_range("00:00", "23:59:59")),
+                               rule(time_range("12:00", "13:00", false)),
                                rule(weekdays("0,1,2,3,4"))};
     std::string why;
     EXPECT_TRUE(time_rules_allow(r, at(10, 0)));

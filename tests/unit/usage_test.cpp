@@ -1,12 +1,13 @@
-#include <gtest/gtest.h>
-
 #include "proxy/usage.hpp"
+
+#include <gtest/gtest.h>
 
 using namespace modelgate::core::proxy;
 using nlohmann::json;
 
 TEST(Usage, ReadsOpenAIAndVariantNames) {
-    auto t = tokens_from_usage(json{{"prompt_tokens", 10}, {"completion_tokens", 5}, {"total_tokens", 15}}, 0, 0);
+    auto t = tokens_from_usage(
+        json{{"prompt_tokens", 10}, {"completion_tokens", 5}, {"total_tokens", 15}}, 0, 0);
     EXPECT_EQ(*t.prompt, 10);
     EXPECT_EQ(*t.completion, 5);
     EXPECT_EQ(*t.total, 15);
@@ -37,15 +38,17 @@ TEST(Usage, EstimatesWhenMissingAndSaysSo) {
 TEST(Usage, EstimationIsCjkAware) {
     EXPECT_EQ(estimate_tokens(""), 0);
     EXPECT_EQ(estimate_tokens("a"), 1);
-    EXPECT_EQ(estimate_tokens("Hello, world! How are you?"), 7);   // 26 chars / 4
-    EXPECT_EQ(estimate_tokens("你好世界"), 4);                       // a token per ideograph
+    EXPECT_EQ(estimate_tokens("Hello, world! How are you?"), 7);  // 26 chars / 4
+    EXPECT_EQ(estimate_tokens("你好世界"), 4);                    // a token per ideograph
     EXPECT_EQ(estimate_tokens("こんにちは"), 5);
     EXPECT_GT(estimate_tokens("你好世界"), estimate_tokens("abcd"));
 }
 
 TEST(Usage, PromptEstimateLooksAtMessages) {
-    std::string body = json{{"model", "m"}, {"temperature", 0.5},
-                            {"messages", {{{"role", "user"}, {"content", std::string(400, 'a')}}}}}.dump();
+    std::string body = json{{"model", "m"},
+                            {"temperature", 0.5},
+                            {"messages", {{{"role", "user"}, {"content", std::string(400, 'a')}}}}}
+                           .dump();
     auto n = estimate_prompt_tokens(body);
     EXPECT_GE(n, 100);
     EXPECT_LE(n, 110);

@@ -30,10 +30,12 @@ TEST(Crypto, SecretBoxRoundTripsAndDetectsTampering) {
 }
 
 TEST(Crypto, EncodingsAndComparison) {
-    EXPECT_EQ(crypto::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(crypto::sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     EXPECT_EQ(crypto::hex_decode(crypto::hex_encode("\x01\xff")).value_or(""), "\x01\xff");
     EXPECT_FALSE(crypto::hex_decode("zz").has_value());
-    for (std::string s : {"", "a", "ab", "abc", "abcd"}) EXPECT_EQ(crypto::base64_decode(crypto::base64_encode(s)).value_or("!"), s);
+    for (std::string s : {"", "a", "ab", "abc", "abcd"})
+        EXPECT_EQ(crypto::base64_decode(crypto::base64_encode(s)).value_or("!"), s);
     EXPECT_TRUE(crypto::constant_time_equal("abc", "abc"));
     EXPECT_FALSE(crypto::constant_time_equal("abc", "abd"));
     EXPECT_FALSE(crypto::constant_time_equal("abc", "abcd"));
@@ -42,8 +44,10 @@ TEST(Crypto, EncodingsAndComparison) {
 }
 
 TEST(Redact, RemovesSecretsAndBoundsLength) {
-    EXPECT_EQ(redact("Authorization: Bearer sk-abc.def_123 rest"), "Authorization: Bearer [REDACTED] rest");
-    EXPECT_EQ(redact(R"({"api_key": "s3cret", "model": "x"})"), R"({"api_key": "[REDACTED]", "model": "x"})");
+    EXPECT_EQ(redact("Authorization: Bearer sk-abc.def_123 rest"),
+              "Authorization: Bearer [REDACTED] rest");
+    EXPECT_EQ(redact(R"({"api_key": "s3cret", "model": "x"})"),
+              R"({"api_key": "[REDACTED]", "model": "x"})");
     EXPECT_EQ(redact(R"({'apiKey':'s3cret'})"), R"({'apiKey':'[REDACTED]'})");
     EXPECT_EQ(redact("key sk-0123456789abcdef0123 leaked"), "key sk-[REDACTED] leaked");
     EXPECT_EQ(redact("sk-short stays"), "sk-short stays");
@@ -59,7 +63,8 @@ TEST(ClientIp, ForwardedHeadersOnlyFromTrustedProxies) {
     EXPECT_EQ(none.resolve("10.0.0.5", "1.2.3.4", "5.6.7.8"), "10.0.0.5");
     http::ClientIpResolver trusted({"10.0.0.0/8", "::1/128"});
     EXPECT_EQ(trusted.resolve("10.0.0.5", "1.2.3.4, 10.0.0.7", ""), "1.2.3.4");
-    EXPECT_EQ(trusted.resolve("10.0.0.5", "9.9.9.9, 1.2.3.4", ""), "1.2.3.4") << "right-most untrusted hop";
+    EXPECT_EQ(trusted.resolve("10.0.0.5", "9.9.9.9, 1.2.3.4", ""), "1.2.3.4")
+        << "right-most untrusted hop";
     EXPECT_EQ(trusted.resolve("10.0.0.5", "", "5.6.7.8"), "5.6.7.8");
     EXPECT_EQ(trusted.resolve("192.168.1.1", "1.2.3.4", ""), "192.168.1.1");
     EXPECT_EQ(trusted.resolve("::1", "[2001:db8::1]:443", ""), "2001:db8::1");
@@ -72,8 +77,11 @@ TEST(Router, StaticPatternPrefixAndMethodMismatch) {
     http::Router r;
     int hit = 0;
     r.add("GET", "/a/b", [&](http::RequestContext&, Pistache::Http::ResponseWriter&) { hit = 1; });
-    r.add("PUT", "/keys/{id}/rules/{rule_id}", [&](http::RequestContext&, Pistache::Http::ResponseWriter&) { hit = 2; });
-    r.add_prefix("GET", "/plugins/x", [&](http::RequestContext&, Pistache::Http::ResponseWriter&) { hit = 3; }, "x");
+    r.add("PUT", "/keys/{id}/rules/{rule_id}",
+          [&](http::RequestContext&, Pistache::Http::ResponseWriter&) { hit = 2; });
+    r.add_prefix(
+        "GET", "/plugins/x",
+        [&](http::RequestContext&, Pistache::Http::ResponseWriter&) { hit = 3; }, "x");
     const http::Handler* h = nullptr;
     http::PathParams p;
     EXPECT_EQ(r.match("GET", "/a/b", h, p), http::Router::Match::found);
@@ -106,9 +114,11 @@ TEST(Config, AdminUsersAndDatabaseUrls) {
     ASSERT_TRUE(pg.ok());
     EXPECT_EQ(pg->dialect, store::Dialect::postgresql);
     EXPECT_EQ(pg->connect_string, "host=db port=5432 dbname=modelgate user=mg password=pw");
-    auto encoded = store::parse_database_url("postgresql://u%40x:p%2Fw@[::1]:6432/db?sslmode=require");
+    auto encoded =
+        store::parse_database_url("postgresql://u%40x:p%2Fw@[::1]:6432/db?sslmode=require");
     ASSERT_TRUE(encoded.ok());
-    EXPECT_EQ(encoded->connect_string, "host=::1 port=6432 dbname=db user=u@x password=p/w sslmode=require");
+    EXPECT_EQ(encoded->connect_string,
+              "host=::1 port=6432 dbname=db user=u@x password=p/w sslmode=require");
     EXPECT_EQ(pg->display, "postgresql://mg:***@db:5432/modelgate");
     auto lite = store::parse_database_url("sqlite:///var/lib/mg/db.sqlite");
     ASSERT_TRUE(lite.ok());
@@ -149,7 +159,37 @@ TEST(Time, Iso8601RoundTrip) {
 }
 
 TEST(Migrations, SplitsStatementsOutsideQuotesAndComments) {
-    auto s = store::split_sql_statements("CREATE TABLE a (x TEXT DEFAULT ';'); -- a; comment\nINSERT INTO a VALUES ('b;c');\n");
+    auto s = store::split_sql_statements(
+        "CREATE TABLE a (x TEXT DEFAULT ';'); -- a; comment\nINSERT INTO a VALUES ('b;c');\n");
     ASSERT_EQ(s.size(), 2u);
     EXPECT_EQ(s[1], "INSERT INTO a VALUES ('b;c')");
+}
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+TEST(Locales, EveryCatalogHasTheSameKeysAsEnglish) {
+    auto load = [](const std::string& lang) {
+        std::ifstream in(std::string(MODELGATE_SOURCE_DIR) + "/locales/" + lang + ".json");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+        std::set<std::string> keys;
+        if (j.is_object()) {
+            for (const auto& [k, v] : j.items()) {
+                EXPECT_TRUE(v.is_string() && !v.get<std::string>().empty()) << lang << ": " << k;
+                keys.insert(k);
+            }
+        }
+        return keys;
+    };
+    auto en = load("en");
+    auto zh = load("zh");
+    EXPECT_FALSE(en.empty());
+    for (const auto& k : en)
+        EXPECT_TRUE(zh.count(k)) << "zh.json lacks " << k;
+    for (const auto& k : zh)
+        EXPECT_TRUE(en.count(k)) << "en.json lacks " << k;
 }
