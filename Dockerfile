@@ -4,7 +4,8 @@ FROM debian:12 AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config libpistache-dev libsoci-dev libpq-dev libsqlite3-dev \
-      libboost-dev nlohmann-json3-dev libzip-dev libcurl4-openssl-dev libssl-dev ca-certificates \
+      libboost-dev nlohmann-json3-dev libzip-dev libcurl4-openssl-dev libssl-dev libgoogle-perftools-dev \
+      ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt schema.sql ./
@@ -19,7 +20,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMODELGATE_BUILD_TESTS=OFF \
 FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libpistache0 libsoci-core4.0 libsoci-postgresql4.0 libsoci-sqlite3-4.0 libcurl4 libssl3 \
+      libpistache0 libsoci-core4.0 libsoci-postgresql4.0 libsoci-sqlite3-4.0 libcurl4 libssl3 libtcmalloc-minimal4 \
       ca-certificates tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /data --shell /usr/sbin/nologin modelgate \

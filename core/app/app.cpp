@@ -118,7 +118,7 @@ void App::start() {
     log_writer_ = std::make_unique<LogWriter>(*log_sink_, lw);
     log_writer_->start();
 
-    loop_ = std::make_unique<upstream::UpstreamLoop>();
+    loop_ = std::make_unique<upstream::UpstreamPool>(config_.upstream_threads);
     loop_->start();
     workers_ = std::make_unique<ThreadPool>(config_.worker_threads, "workers");
     admin_auth_ = std::make_unique<auth::AdminAuth>(config_.admins, *db_);

@@ -71,7 +71,7 @@ class App {
     std::unique_ptr<ConfigCache> cache_;
     std::unique_ptr<RequestLogSink> log_sink_;
     std::unique_ptr<LogWriter> log_writer_;
-    std::unique_ptr<upstream::UpstreamLoop> loop_;
+    std::unique_ptr<upstream::UpstreamPool> loop_;
     std::unique_ptr<ThreadPool> workers_;
     std::unique_ptr<auth::AdminAuth> admin_auth_;
     std::unique_ptr<proxy::ProxyService> proxy_;

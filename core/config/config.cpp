@@ -89,8 +89,9 @@ Options (each also settable by the environment variable in brackets):
   --locales-dir DIR         folder with en.json and zh.json [MODELGATE_LOCALES_DIR]
   --base-path PATH          also serve every route under PATH, e.g. /modelgate
                             [MODELGATE_BASE_PATH]
-  --threads N               HTTP reactor threads [MODELGATE_THREADS] (default: cores)
-  --upstream-threads N      upstream I/O threads [MODELGATE_UPSTREAM_THREADS] (default 1)
+  --threads N               HTTP reactor threads [MODELGATE_THREADS] (default: half the cores)
+  --upstream-threads N      upstream I/O threads [MODELGATE_UPSTREAM_THREADS]
+                            (default: half the cores, at least 2)
   --workers N               worker threads for admin/database work
                             [MODELGATE_WORKERS] (default 4)
   --max-body-bytes N        largest accepted request body [MODELGATE_MAX_BODY_BYTES]
@@ -217,7 +218,10 @@ ParsedArgs load_config(int argc, char** argv, Config& c) {
     if (!threads.empty()) c.reactor_threads = n;
     if (!number(upstream_threads, 1, 64, "MODELGATE_UPSTREAM_THREADS/--upstream-threads"))
         return result;
-    if (!upstream_threads.empty()) c.upstream_threads = n;
+    if (!upstream_threads.empty())
+        c.upstream_threads = n;
+    else
+        c.upstream_threads = std::max(2u, std::thread::hardware_concurrency() / 2);
     if (!number(workers, 1, 256, "MODELGATE_WORKERS/--workers")) return result;
     if (!workers.empty()) c.worker_threads = n;
     if (!number(max_body, 1024, 1ull << 30, "MODELGATE_MAX_BODY_BYTES/--max-body-bytes"))
@@ -228,7 +232,8 @@ ParsedArgs load_config(int argc, char** argv, Config& c) {
     if (!number(grace, 0, 3600, "MODELGATE_SHUTDOWN_GRACE_SECONDS")) return result;
     if (!grace.empty()) c.shutdown_grace_seconds = static_cast<int>(n);
     if (c.reactor_threads == 0) {
-        c.reactor_threads = std::max(1u, std::thread::hardware_concurrency());
+        // Half the cores parse HTTP; the upstream loops and the log writer get the rest.
+        c.reactor_threads = std::max(1u, std::thread::hardware_concurrency() / 2);
     }
     while (c.base_path.size() > 1 && c.base_path.back() == '/')
         c.base_path.pop_back();

@@ -6,6 +6,7 @@
 
 #include <pistache/peer.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -13,7 +14,7 @@
 
 namespace modelgate::core::http {
 
-class ClientConnection {
+class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   public:
     explicit ClientConnection(std::weak_ptr<Pistache::Tcp::Peer> peer) : peer_(std::move(peer)) {}
 
@@ -26,9 +27,11 @@ class ClientConnection {
     // The peer went away: runs the close hook once.
     void mark_closed();
 
-    // Queues bytes for the client. done(true) runs on the reactor thread once they
-    // are in the kernel, done(false) when the write failed. Returns false (and
-    // never calls done) when the connection is already closed.
+    // Sends bytes to the client: directly when the socket takes them all, else
+    // through Pistache's write queue, always in order. done(true) runs once they
+    // are in the kernel (on this thread or a reactor thread), done(false) when
+    // the write failed. Returns false (and never calls done) when the connection
+    // is already closed.
     bool write(std::string bytes, std::function<void(bool)> done);
 
   private:
@@ -36,6 +39,7 @@ class ClientConnection {
     mutable std::mutex mu_;
     bool closed_ = false;
     std::function<void()> close_hook_;
+    std::atomic<int> queued_{0};  // writes waiting in Pistache's queue
 };
 
 }  // namespace modelgate::core::http

@@ -15,6 +15,9 @@ namespace modelgate::core::http {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// "OK", "Not Found", ... for a status code.
+const char* reason_phrase(int status);
+
 // Sets (replaces) a response header.
 void set_header(Pistache::Http::ResponseWriter& w, const std::string& name,
                 const std::string& value);

@@ -1,7 +1,11 @@
 #include "http/server.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pistache/peer.h>
+#include <sys/socket.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "http/connection.hpp"
@@ -141,6 +145,37 @@ void HttpServer::start() {
                                  std::to_string(options_.port) + ": " + e.what());
     }
     port_ = static_cast<uint16_t>(endpoint_->getPort());
+    widen_backlog(port_, 4096);
+}
+
+void HttpServer::widen_backlog(uint16_t port, int backlog) {
+    // Pistache 0.0.5 does not pass its backlog option to listen() and keeps the
+    // default of 128, which drops connections under bursts. Calling listen()
+    // again on a listening socket only changes its backlog (Linux).
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+        int fd = -1;
+        try {
+            fd = std::stoi(entry.path().filename().string());
+        } catch (...) {
+            continue;
+        }
+        int listening = 0;
+        socklen_t len = sizeof listening;
+        if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening == 0)
+            continue;
+        sockaddr_storage addr{};
+        socklen_t alen = sizeof addr;
+        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+        uint16_t bound = 0;
+        if (addr.ss_family == AF_INET)
+            bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+        else if (addr.ss_family == AF_INET6)
+            bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+        if (bound == port && ::listen(fd, backlog) == 0) {
+            MG_DEBUG("http", "listen backlog of port " << port << " set to " << backlog);
+        }
+    }
 }
 
 void HttpServer::stop() {

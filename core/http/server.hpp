@@ -46,6 +46,8 @@ class HttpServer {
     ServerState& state() { return *state_; }
 
   private:
+    static void widen_backlog(uint16_t port, int backlog);
+
     ServerOptions options_;
     std::shared_ptr<ServerState> state_;
     std::unique_ptr<Pistache::Http::Endpoint> endpoint_;

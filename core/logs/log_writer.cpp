@@ -106,11 +106,15 @@ void LogWriter::start() {
 
 void LogWriter::submit(LogRecord record) {
     submitted_.fetch_add(1, std::memory_order_relaxed);
+    bool full;
     {
         std::lock_guard lock(mu_);
         queue_.push_back(std::move(record));
+        full = queue_.size() == opt_.batch_max;
     }
-    cv_.notify_one();
+    // Group commit: the writer wakes for a full batch or when the flush interval
+    // passes, not for every record.
+    if (full) cv_.notify_one();
 }
 
 LogWriterStats LogWriter::stats() const {
@@ -127,6 +131,7 @@ LogWriterStats LogWriter::stats() const {
 
 bool LogWriter::flush(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
+    flush_requested_ = true;
     cv_.notify_one();
     return drained_cv_.wait_for(
         lock, timeout, [this] { return queue_.empty() && !in_flight_ && !spill_has_data(); });
@@ -239,9 +244,11 @@ void LogWriter::run() {
         if (backoff_.count() > 0) {
             cv_.wait_for(lock, backoff_, [this] { return stopping_; });
         } else {
-            cv_.wait_for(lock, opt_.flush_interval,
-                         [this] { return stopping_ || !queue_.empty(); });
+            cv_.wait_for(lock, opt_.flush_interval, [this] {
+                return stopping_ || flush_requested_ || queue_.size() >= opt_.batch_max;
+            });
         }
+        flush_requested_ = false;
         if (stopping_ && (queue_.empty() || !db_ok_.load())) break;
 
         // Spilled records are older than anything in memory: they go first.

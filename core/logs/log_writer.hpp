@@ -74,6 +74,7 @@ class LogWriter {
     std::condition_variable cv_, drained_cv_;
     std::deque<LogRecord> queue_;
     bool stopping_ = false;
+    bool flush_requested_ = false;
     bool in_flight_ = false;
     std::atomic<uint64_t> submitted_{0}, written_{0}, failed_{0}, spilled_{0};
     std::atomic<bool> db_ok_{true};

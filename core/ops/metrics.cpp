@@ -70,7 +70,12 @@ std::string Metrics::escape_label(const std::string& v) {
 void Metrics::record_request(const std::string& provider, const std::string& model,
                              const std::string& status) {
     std::lock_guard lock(mu_);
-    ++requests_[{provider, model, status}];
+    // Look up without building three strings; insert only the first time.
+    auto it = requests_.find(
+        std::tuple<std::string_view, std::string_view, std::string_view>(provider, model, status));
+    if (it == requests_.end())
+        it = requests_.emplace(std::make_tuple(provider, model, status), 0).first;
+    ++it->second;
 }
 
 void Metrics::observe_latency(const std::string& provider, double seconds) {

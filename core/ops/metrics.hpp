@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -44,7 +45,7 @@ class Metrics {
 
   private:
     mutable std::mutex mu_;
-    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> requests_;
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t, std::less<>> requests_;
     std::map<std::string, Histogram> latency_, ttft_, queue_wait_;
 };
 

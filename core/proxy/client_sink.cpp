@@ -5,7 +5,22 @@
 namespace modelgate::core::proxy {
 
 void HttpClientSink::respond(int status, const std::string& body, const http::HeaderList& headers) {
-    http::send(writer_, status, "application/json", body, headers);
+    // Serialized here and written through the connection (see ClientConnection::
+    // write), not through Pistache's ResponseWriter, which would cost a hop to
+    // the reactor thread for every answer.
+    std::string out;
+    out.reserve(body.size() + 256);
+    out.append("HTTP/1.1 ").append(std::to_string(status)).push_back(' ');
+    out.append(http::reason_phrase(status)).append("\r\n");
+    out.append(
+        "Content-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nCache-Control: "
+        "no-store\r\n");
+    out.append(keep_alive_ ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+    for (const auto& [k, v] : headers)
+        out.append(k).append(": ").append(v).append("\r\n");
+    out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n");
+    out.append(body);
+    connection_->write(std::move(out), nullptr);
 }
 
 bool HttpClientSink::start_stream(const http::HeaderList& headers) {

@@ -33,9 +33,8 @@ class ClientSink {
 // An HTTP/1.1 client on a Pistache connection.
 class HttpClientSink final : public ClientSink {
   public:
-    HttpClientSink(Pistache::Http::ResponseWriter writer,
-                   std::shared_ptr<http::ClientConnection> connection)
-        : writer_(std::move(writer)), connection_(std::move(connection)) {}
+    HttpClientSink(std::shared_ptr<http::ClientConnection> connection, bool keep_alive)
+        : connection_(std::move(connection)), keep_alive_(keep_alive) {}
 
     void respond(int status, const std::string& body, const http::HeaderList& headers) override;
     bool start_stream(const http::HeaderList& headers) override;
@@ -47,8 +46,8 @@ class HttpClientSink final : public ClientSink {
     void clear_close_hook() override { connection_->clear_close_hook(); }
 
   private:
-    Pistache::Http::ResponseWriter writer_;
     std::shared_ptr<http::ClientConnection> connection_;
+    bool keep_alive_;
 };
 
 // Collects the answer of an internal (plugin-initiated) call.

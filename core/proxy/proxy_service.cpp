@@ -8,6 +8,7 @@
 #include "http/responses.hpp"
 #include "http/server.hpp"
 #include "util/crypto.hpp"
+#include "util/ids.hpp"
 #include "util/log.hpp"
 
 namespace modelgate::core::proxy {
@@ -67,9 +68,13 @@ nlohmann::json model_entry(const BindingRuntime& b) {
 
 }  // namespace
 
-ProxyService::ProxyService(ConfigCache& config, upstream::UpstreamLoop& loop, LogWriter& logs,
+ProxyService::ProxyService(ConfigCache& config, upstream::UpstreamPool& upstreams, LogWriter& logs,
                            Metrics& metrics, ProxyOptions options)
-    : config_(config), loop_(loop), logs_(logs), metrics_(metrics), options_(std::move(options)) {}
+    : config_(config),
+      upstreams_(upstreams),
+      logs_(logs),
+      metrics_(metrics),
+      options_(std::move(options)) {}
 
 void ProxyService::register_routes(http::Router& router) {
     router.add("POST", "/v1/chat/completions",
@@ -189,7 +194,7 @@ Result<CallInit> ProxyService::prepare(int32_t op, const std::string& body,
     }
 
     CallInit init;
-    init.request_id = crypto::random_hex(12);
+    init.request_id = next_request_id();
     init.op = op;
     init.client_stream = stream;
     init.include_usage = include_usage;
@@ -248,10 +253,15 @@ void ProxyService::handle_call(int32_t op, http::RequestContext& ctx,
     init->received_unix_ms = received_ms;
     auto connection = http::ClientConnection::of(writer.getPeer());
     if (!connection) return;  // the client is already gone
-    ctx.writer_moved = true;
-    auto sink = std::make_unique<HttpClientSink>(std::move(writer), std::move(connection));
+    ctx.writer_moved = true;  // answered through the connection from here on
+    bool keep_alive = request.version() == Pistache::Http::Version::Http11;
+    if (auto c = request.headers().tryGet<Pistache::Http::Header::Connection>()) {
+        keep_alive = c->control() == Pistache::Http::ConnectionControl::KeepAlive;
+    }
+    auto sink = std::make_unique<HttpClientSink>(std::move(connection), keep_alive);
     auto call = std::make_shared<ProxyCall>(
-        std::move(init.value()), CallDeps{loop_, logs_, metrics_, registry_, options_.user_agent},
+        std::move(init.value()),
+        CallDeps{upstreams_.next(), logs_, metrics_, registry_, options_.user_agent},
         std::move(sink));
     call->start();
 }
@@ -314,7 +324,8 @@ int ProxyService::internal_call(const std::string& plugin_id, std::string_view r
     auto sink = std::make_unique<InternalClientSink>();
     auto answer = sink->answer();
     auto call = std::make_shared<ProxyCall>(
-        std::move(init.value()), CallDeps{loop_, logs_, metrics_, registry_, options_.user_agent},
+        std::move(init.value()),
+        CallDeps{upstreams_.next(), logs_, metrics_, registry_, options_.user_agent},
         std::move(sink));
     call->start();
     call.reset();

@@ -21,7 +21,7 @@ struct ProxyOptions {
 
 class ProxyService {
   public:
-    ProxyService(ConfigCache& config, upstream::UpstreamLoop& loop, LogWriter& logs,
+    ProxyService(ConfigCache& config, upstream::UpstreamPool& upstreams, LogWriter& logs,
                  Metrics& metrics, ProxyOptions options);
 
     void register_routes(http::Router& router);
@@ -57,7 +57,7 @@ class ProxyService {
                              bool allow_stream);
 
     ConfigCache& config_;
-    upstream::UpstreamLoop& loop_;
+    upstream::UpstreamPool& upstreams_;
     LogWriter& logs_;
     Metrics& metrics_;
     ProxyOptions options_;

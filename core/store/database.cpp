@@ -164,12 +164,12 @@ Database::Database(const DatabaseUrl& url, std::size_t pool_size)
         if (!parent.empty()) std::filesystem::create_directories(parent);
     }
     for (std::size_t i = 0; i < pool_size; ++i)
-        open_session(pool_->at(i));
+        setup_session(pool_->at(i));
 }
 
 Database::~Database() = default;
 
-void Database::open_session(soci::session& s) {
+void Database::setup_session(soci::session& s) {
     if (url_.dialect == Dialect::postgresql) {
         s.open(soci::postgresql, url_.connect_string);
         s << "SET TIME ZONE 'UTC'";
@@ -202,12 +202,18 @@ void Database::revive(std::size_t pos, soci::session& s) {
     }
     try {
         s.close();
-        open_session(s);
+        setup_session(s);
         MG_INFO("db", "reconnected to " << url_.display);
     } catch (const std::exception& e) {
         mark_suspect(pos);
         MG_WARN("db", "reconnect to " << url_.display << " failed: " << redact(e.what(), 300));
     }
+}
+
+std::unique_ptr<soci::session> Database::open_session() {
+    auto s = std::make_unique<soci::session>();
+    setup_session(*s);
+    return s;
 }
 
 Status Database::transaction(const std::function<void(soci::session&)>& fn, const char* what) {

@@ -61,6 +61,9 @@ class Database {
 
     // Runs fn inside a transaction, converting any exception to an Error.
     Status transaction(const std::function<void(soci::session&)>& fn, const char* what);
+    // A connection outside the pool, set up like the pooled ones, for a thread
+    // that keeps prepared statements (the request-log writer). Throws.
+    std::unique_ptr<soci::session> open_session();
 
     std::vector<std::string> migrate();
     bool ping();
@@ -83,7 +86,7 @@ class Database {
         std::size_t pos;
         ~Lease() { db->pool_->give_back(pos); }
     };
-    void open_session(soci::session& s);
+    void setup_session(soci::session& s);
     void revive(std::size_t pos, soci::session& s);
     void mark_suspect(std::size_t pos);
 

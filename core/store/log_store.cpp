@@ -112,38 +112,47 @@ std::string escape_like(const std::string& s) {
 
 }  // namespace
 
+struct LogStore::Writer {
+    std::unique_ptr<soci::session> session;
+    LogParams pending_params, final_params;
+    std::unique_ptr<soci::statement> pending, final;
+
+    explicit Writer(Database& db) : session(db.open_session()) {
+        pending = prepare(pending_params, kOnConflictNothing);
+        final = prepare(final_params, kOnConflictUpdate);
+    }
+    std::unique_ptr<soci::statement> prepare(LogParams& params, const char* conflict) {
+        auto st = std::make_unique<soci::statement>(*session);
+        params.bind(*st);
+        st->alloc();
+        st->prepare(std::string(kInsert) + conflict);
+        st->define_and_bind();
+        return st;
+    }
+};
+
+LogStore::LogStore(Database& db) : db_(db) {}
+LogStore::~LogStore() = default;
+
 void LogStore::write_batch(const std::vector<LogRecord>& records) {
     if (records.empty()) return;
-    db_.with_session([&](soci::session& s) {
-        soci::transaction tr(s);
-        LogParams pending_params, final_params;
-        soci::statement pending_st(s), final_st(s);
-        bool pending_ready = false, final_ready = false;
+    try {
+        if (!writer_) writer_ = std::make_unique<Writer>(db_);
+        soci::transaction tr(*writer_->session);
         for (const auto& r : records) {
             if (r.kind == LogRecord::Kind::pending) {
-                if (!pending_ready) {
-                    pending_params.bind(pending_st);
-                    pending_st.alloc();
-                    pending_st.prepare(std::string(kInsert) + kOnConflictNothing);
-                    pending_st.define_and_bind();
-                    pending_ready = true;
-                }
-                pending_params.fill(r);
-                pending_st.execute(true);
+                writer_->pending_params.fill(r);
+                writer_->pending->execute(true);
             } else {
-                if (!final_ready) {
-                    final_params.bind(final_st);
-                    final_st.alloc();
-                    final_st.prepare(std::string(kInsert) + kOnConflictUpdate);
-                    final_st.define_and_bind();
-                    final_ready = true;
-                }
-                final_params.fill(r);
-                final_st.execute(true);
+                writer_->final_params.fill(r);
+                writer_->final->execute(true);
             }
         }
         tr.commit();
-    });
+    } catch (...) {
+        writer_.reset();  // reconnect and prepare again next time
+        throw;
+    }
 }
 
 Result<LogPage> LogStore::query(const LogQuery& q) {

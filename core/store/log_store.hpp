@@ -2,6 +2,7 @@
 // paged query behind GET /admin/api/logs/query.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -31,17 +32,22 @@ struct LogPage {
 
 class LogStore {
   public:
-    explicit LogStore(Database& db) : db_(db) {}
+    explicit LogStore(Database& db);
+    ~LogStore();
 
     // Writes the records in order, in one transaction. Throws on database errors
-    // (the log writer keeps the batch and retries).
+    // (the log writer keeps the batch and retries). Called from one thread (the
+    // log writer): it keeps a connection of its own with the statements prepared
+    // once, and reconnects after a failure.
     void write_batch(const std::vector<LogRecord>& records);
     Result<LogPage> query(const LogQuery& q);
     // Marks rows still pending after max_age_ms as timeout (crash leftovers).
     Result<int64_t> expire_pending(int64_t max_age_ms);
 
   private:
+    struct Writer;
     Database& db_;
+    std::unique_ptr<Writer> writer_;
 };
 
 }  // namespace modelgate::core::store

@@ -1,7 +1,13 @@
 #include "upstream/upstream_loop.hpp"
 
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cctype>
 #include <exception>
+#include <stdexcept>
 
 #include "util/log.hpp"
 #include "util/time.hpp"
@@ -52,14 +58,105 @@ struct UpstreamLoop::Transfer {
 
 UpstreamLoop::UpstreamLoop(std::string name) : name_(std::move(name)) {
     global_init();
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epoll_fd_ < 0 || wake_fd_ < 0)
+        throw std::runtime_error("upstream loop: cannot create epoll/eventfd");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_fd_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
     multi_ = curl_multi_init();
-    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, 2048L);
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, 4096L);
     curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &UpstreamLoop::on_socket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &UpstreamLoop::on_timer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
 }
 
 UpstreamLoop::~UpstreamLoop() {
     stop();
+    for (CURL* e : spare_easy_)
+        curl_easy_cleanup(e);
     curl_multi_cleanup(multi_);
+    ::close(wake_fd_);
+    ::close(epoll_fd_);
+}
+
+void UpstreamLoop::wake() {
+    uint64_t one = 1;
+    ssize_t n = ::write(wake_fd_, &one, sizeof one);
+    (void)n;  // EAGAIN means a wake-up is already pending
+}
+
+int UpstreamLoop::on_socket(CURL*, curl_socket_t s, int what, void* user, void* socketp) {
+    auto* self = static_cast<UpstreamLoop*>(user);
+    if (what == CURL_POLL_REMOVE) {
+        ::epoll_ctl(self->epoll_fd_, EPOLL_CTL_DEL, s, nullptr);
+        curl_multi_assign(self->multi_, s, nullptr);
+        return 0;
+    }
+    epoll_event ev{};
+    ev.data.fd = s;
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    if (socketp == nullptr) {
+        ::epoll_ctl(self->epoll_fd_, EPOLL_CTL_ADD, s, &ev);
+        curl_multi_assign(self->multi_, s, self);  // mark as registered
+    } else {
+        ::epoll_ctl(self->epoll_fd_, EPOLL_CTL_MOD, s, &ev);
+    }
+    return 0;
+}
+
+int UpstreamLoop::on_timer(CURLM*, long timeout_ms, void* user) {
+    auto* self = static_cast<UpstreamLoop*>(user);
+    self->curl_timeout_ms_ = timeout_ms;
+    if (timeout_ms >= 0)
+        self->curl_deadline_ = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
+    return 0;
+}
+
+CURL* UpstreamLoop::take_easy() {
+    if (spare_easy_.empty()) return curl_easy_init();
+    CURL* e = spare_easy_.back();
+    spare_easy_.pop_back();
+    curl_easy_reset(e);
+    return e;
+}
+
+void UpstreamLoop::give_easy(CURL* easy) {
+    if (spare_easy_.size() < 1024)
+        spare_easy_.push_back(easy);
+    else
+        curl_easy_cleanup(easy);
+}
+
+UpstreamPool::UpstreamPool(std::size_t loops) {
+    if (loops == 0) loops = 1;
+    for (std::size_t i = 0; i < loops; ++i)
+        loops_.push_back(std::make_unique<UpstreamLoop>("upstream-" + std::to_string(i)));
+}
+
+void UpstreamPool::start() {
+    for (auto& l : loops_)
+        l->start();
+}
+
+void UpstreamPool::stop() {
+    for (auto& l : loops_)
+        l->stop();
+}
+
+UpstreamLoop& UpstreamPool::next() {
+    return *loops_[next_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
+}
+
+std::size_t UpstreamPool::active() const {
+    std::size_t n = 0;
+    for (const auto& l : loops_)
+        n += l->active();
+    return n;
 }
 
 void UpstreamLoop::start() {
@@ -72,7 +169,7 @@ void UpstreamLoop::stop() {
         if (thread_.joinable()) thread_.join();
         return;
     }
-    curl_multi_wakeup(multi_);
+    wake();
     if (thread_.joinable()) thread_.join();
 }
 
@@ -81,7 +178,7 @@ void UpstreamLoop::submit(std::shared_ptr<Job> job) {
         std::lock_guard lock(mu_);
         commands_.push_back({Command::Kind::submit, std::move(job)});
     }
-    curl_multi_wakeup(multi_);
+    wake();
 }
 
 void UpstreamLoop::cancel(const std::shared_ptr<Job>& job) {
@@ -89,7 +186,7 @@ void UpstreamLoop::cancel(const std::shared_ptr<Job>& job) {
         std::lock_guard lock(mu_);
         commands_.push_back({Command::Kind::cancel, job});
     }
-    curl_multi_wakeup(multi_);
+    wake();
 }
 
 void UpstreamLoop::resume(const std::shared_ptr<Job>& job) {
@@ -97,7 +194,7 @@ void UpstreamLoop::resume(const std::shared_ptr<Job>& job) {
         std::lock_guard lock(mu_);
         commands_.push_back({Command::Kind::resume, job});
     }
-    curl_multi_wakeup(multi_);
+    wake();
 }
 
 std::size_t UpstreamLoop::on_header(char* data, std::size_t size, std::size_t n, void* user) {
@@ -130,7 +227,7 @@ std::size_t UpstreamLoop::on_header(char* data, std::size_t size, std::size_t n,
     if (colon != std::string_view::npos) {
         for (std::size_t i = 0; i < colon; ++i) {
             t->header_lines.push_back(
-                static_cast<char>(std::tolower(static_cast<unsigned char>(line[i]))));
+                static_cast<char>(line[i] >= 'A' && line[i] <= 'Z' ? line[i] + 32 : line[i]));
         }
         t->header_lines.append(line.substr(colon));
         t->header_lines.push_back('\n');
@@ -175,7 +272,7 @@ void UpstreamLoop::start_transfer(std::shared_ptr<Job> job) {
     t->job = job;
     job->transfer_id.store(t->id);
     t->started = SteadyClock::now();
-    t->easy = curl_easy_init();
+    t->easy = take_easy();
     const RequestSpec& s = job->spec;
     CURL* e = t->easy;
     curl_easy_setopt(e, CURLOPT_URL, s.url.c_str());
@@ -184,7 +281,6 @@ void UpstreamLoop::start_transfer(std::shared_ptr<Job> job) {
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(s.connect_timeout.count()));
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &UpstreamLoop::on_header);
@@ -217,7 +313,7 @@ void UpstreamLoop::finish_transfer(Transfer* t, Outcome outcome, const std::stri
     transfers_.erase(it);
     curl_multi_remove_handle(multi_,
                              owned->easy);  // closes the connection if the transfer was incomplete
-    curl_easy_cleanup(owned->easy);
+    give_easy(owned->easy);
     curl_slist_free_all(owned->headers);
     active_.fetch_sub(1);
     try {
@@ -275,41 +371,72 @@ void UpstreamLoop::check_deadlines() {
         finish_transfer(t, outcome, outcome_name(outcome));
 }
 
-void UpstreamLoop::run() {
-    auto last_check = SteadyClock::now();
-    while (running_.load()) {
-        drain_commands();
-        int still_running = 0;
-        curl_multi_perform(multi_, &still_running);
-        int queued = 0;
-        while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
-            if (msg->msg != CURLMSG_DONE) continue;
-            Transfer* t = nullptr;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
-            if (t == nullptr) continue;
-            CURLcode code = msg->data.result;
-            Outcome outcome = Outcome::completed;
-            std::string detail;
-            if (code != CURLE_OK) {
-                detail = t->error[0] != '\0' ? std::string(t->error)
-                                             : std::string(curl_easy_strerror(code));
-                if (t->abort_requested)
-                    outcome = Outcome::aborted;
-                else if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
-                         code == CURLE_COULDNT_RESOLVE_PROXY ||
-                         (code == CURLE_OPERATION_TIMEDOUT && !t->headers_done))
-                    outcome = Outcome::connect_failed;
-                else
-                    outcome = Outcome::transport_error;
-            }
-            finish_transfer(t, outcome, detail);
+void UpstreamLoop::read_completions() {
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        Transfer* t = nullptr;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+        if (t == nullptr) continue;
+        CURLcode code = msg->data.result;
+        Outcome outcome = Outcome::completed;
+        std::string detail;
+        if (code != CURLE_OK) {
+            detail =
+                t->error[0] != '\0' ? std::string(t->error) : std::string(curl_easy_strerror(code));
+            if (t->abort_requested)
+                outcome = Outcome::aborted;
+            else if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
+                     code == CURLE_COULDNT_RESOLVE_PROXY ||
+                     (code == CURLE_OPERATION_TIMEDOUT && !t->headers_done))
+                outcome = Outcome::connect_failed;
+            else
+                outcome = Outcome::transport_error;
         }
+        finish_transfer(t, outcome, detail);
+    }
+}
+
+void UpstreamLoop::run() {
+    constexpr int kMaxEvents = 512;
+    epoll_event events[kMaxEvents];
+    auto last_check = SteadyClock::now();
+    int still_running = 0;
+    while (running_.load()) {
+        // Wait for sockets, a command, curl's own timer or our deadline checks.
+        int wait_ms = 50;
+        if (curl_timeout_ms_ >= 0) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(curl_deadline_ -
+                                                                              SteadyClock::now())
+                            .count();
+            wait_ms = static_cast<int>(std::clamp<long long>(left, 0, wait_ms));
+        }
+        int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, wait_ms);
+        for (int i = 0; i < n; ++i) {
+            int fd = events[i].data.fd;
+            if (fd == wake_fd_) {
+                uint64_t count;
+                while (::read(wake_fd_, &count, sizeof count) > 0) {
+                }
+                continue;
+            }
+            int flags = 0;
+            if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) flags |= CURL_CSELECT_IN;
+            if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+            if (events[i].events & EPOLLERR) flags |= CURL_CSELECT_ERR;
+            curl_multi_socket_action(multi_, fd, flags, &still_running);
+        }
+        drain_commands();
+        if (curl_timeout_ms_ >= 0 && SteadyClock::now() >= curl_deadline_) {
+            curl_timeout_ms_ = -1;
+            curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &still_running);
+        }
+        read_completions();
         auto now = SteadyClock::now();
         if (now - last_check > std::chrono::milliseconds(50)) {
             check_deadlines();
             last_check = now;
         }
-        curl_multi_poll(multi_, nullptr, 0, 100, nullptr);
     }
     // Stopping: whatever is still running is cancelled, and its owner is told.
     drain_commands();

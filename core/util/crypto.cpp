@@ -11,8 +11,14 @@
 namespace modelgate::core::crypto {
 
 std::string sha256_hex(std::string_view data) {
+    // OpenSSL 3's one-shot SHA256() looks the algorithm up on every call; fetch
+    // it once (this runs for every proxied request).
+    static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
     unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+    unsigned int len = 0;
+    if (md == nullptr || EVP_Digest(data.data(), data.size(), digest, &len, md, nullptr) != 1) {
+        SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+    }
     return hex_encode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 

@@ -95,12 +95,12 @@ class OpenAiAdapter final : public modelgate::sdk::ProviderAdapter {
             out.body = modelgate::sdk::openai::normalize_model_list(parsed, config_.name).dump();
             return out;
         }
-        auto answer = modelgate::sdk::openai::parse_whole(body);
-        if (answer.is_error) throw UpstreamError("upstream answered 2xx with an error body");
-        if (auto usage = answer.body.find("usage");
-            usage != answer.body.end() && usage->is_object()) {
-            out.usage = *usage;
+        auto answer = modelgate::sdk::openai::summarize_answer(body);
+        if (!answer.is_object) {
+            throw std::runtime_error("upstream answered with a body that is not a JSON object");
         }
+        if (answer.has_error) throw UpstreamError("upstream answered 2xx with an error body");
+        out.usage = std::move(answer.usage);
         out.body.assign(body);  // already OpenAI's shape: forwarded byte for byte
         return out;
     }

@@ -5,6 +5,8 @@
 
 #include <modelgate/sdk.hpp>
 #include <modelgate/sse.hpp>
+#include <optional>
+#include <vector>
 
 #if defined(__GNUC__)
 #pragma GCC visibility push(hidden)
@@ -148,6 +150,111 @@ inline WholeAnswer parse_whole(std::string_view body) {
     auto err = a.body.find("error");
     a.is_error = err != a.body.end() && !err->is_null();
     return a;
+}
+
+// What the core needs from a whole answer without building its whole DOM: is
+// it a JSON object, does it carry a top-level "error", and its "usage" object.
+// A SAX pass allocates far less than a DOM parse (this runs on every call).
+struct AnswerSummary {
+    bool is_object = false;
+    bool has_error = false;
+    std::optional<json> usage;
+};
+
+inline AnswerSummary summarize_answer(std::string_view body) {
+    struct Sax : nlohmann::json_sax<json> {
+        AnswerSummary out;
+        int depth = 0;
+        std::string top_key;  // current key of the top-level object
+        bool capturing = false;
+        json usage;
+        std::vector<json*> stack;
+        std::string pending_key;
+
+        bool begin_value() {
+            if (depth == 0) return true;  // top level handled by start_object
+            return true;
+        }
+        void add(json v) {
+            json* top = stack.back();
+            if (top->is_object())
+                (*top)[pending_key] = std::move(v);
+            else
+                top->push_back(std::move(v));
+        }
+        bool scalar(json v, bool is_null) {
+            if (capturing)
+                add(std::move(v));
+            else if (depth == 1 && top_key == "error" && !is_null)
+                out.has_error = true;
+            return true;
+        }
+        bool null() override { return scalar(nullptr, true); }
+        bool boolean(bool v) override { return scalar(v, false); }
+        bool number_integer(number_integer_t v) override { return scalar(v, false); }
+        bool number_unsigned(number_unsigned_t v) override { return scalar(v, false); }
+        bool number_float(number_float_t v, const string_t&) override { return scalar(v, false); }
+        bool string(string_t& v) override { return scalar(std::move(v), false); }
+        bool binary(binary_t&) override { return true; }
+        bool start_object(std::size_t) override {
+            if (depth == 0) out.is_object = true;
+            if (capturing) {
+                add(json::object());
+                json* top = stack.back();
+                stack.push_back(top->is_object() ? &(*top)[pending_key] : &top->back());
+            } else if (depth == 1 && top_key == "usage") {
+                capturing = true;
+                usage = json::object();
+                stack.push_back(&usage);
+            } else if (depth == 1 && top_key == "error") {
+                out.has_error = true;
+            }
+            ++depth;
+            return true;
+        }
+        bool end_object() override {
+            --depth;
+            if (capturing) {
+                stack.pop_back();
+                if (stack.empty()) {
+                    capturing = false;
+                    out.usage = std::move(usage);
+                }
+            }
+            return true;
+        }
+        bool start_array(std::size_t) override {
+            if (capturing) {
+                add(json::array());
+                json* top = stack.back();
+                stack.push_back(top->is_object() ? &(*top)[pending_key] : &top->back());
+            } else if (depth == 1 && top_key == "error") {
+                out.has_error = true;
+            }
+            ++depth;
+            return true;
+        }
+        bool end_array() override {
+            --depth;
+            if (capturing) stack.pop_back();
+            return true;
+        }
+        bool key(string_t& k) override {
+            if (capturing)
+                pending_key = k;
+            else if (depth == 1)
+                top_key = k;
+            return true;
+        }
+        bool parse_error(std::size_t, const std::string&,
+                         const nlohmann::detail::exception&) override {
+            out = AnswerSummary{};
+            return false;
+        }
+    } sax;
+    bool ok = json::sax_parse(body, &sax, json::input_format_t::json, true);
+    if (!ok) return AnswerSummary{};
+    return sax.out;
 }
 
 // Normalizes a model list ({"data": [...]}, {"models": [...]}, or a bare array of
