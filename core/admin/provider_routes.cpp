@@ -2,10 +2,10 @@
 // key before it is stored and never returned (only a masked hint).
 #include <algorithm>
 #include <cctype>
+#include <modelgate/host/adapter.hpp>
 
 #include "admin/admin_api.hpp"
 #include "admin/fields.hpp"
-#include "plugins/adapter.hpp"
 
 namespace modelgate::core::admin {
 
@@ -129,8 +129,11 @@ void AdminApi::register_providers(http::Router& router) {
         }
         auto options = nlohmann::json::parse(p.options, nullptr, false);
         options.erase("force_stream_usage");
-        auto instance = plugins::AdapterInstance::create(*plugin, p.name, p.base_url, options);
-        if (!instance) return instance.error();
+        auto instance = host::Adapter::create(*plugin, p.name, p.base_url, options);
+        if (!instance.ok()) {
+            return make_error(ErrorCode::invalid_request, instance.failure->message,
+                              "invalid_provider_config");
+        }
         return std::nullopt;
     };
 

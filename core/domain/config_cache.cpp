@@ -66,12 +66,11 @@ Status ConfigCache::reload() {
             if (plugin == nullptr) {
                 rt->adapter_problem = "no provider plugin '" + p.adapter + "' is loaded";
             } else {
-                auto adapter =
-                    plugins::AdapterInstance::create(*plugin, p.name, p.base_url, options);
-                if (adapter)
-                    rt->adapter = adapter.value();
+                auto adapter = host::Adapter::create(*plugin, p.name, p.base_url, options);
+                if (adapter.ok())
+                    rt->adapter = adapter.value;
                 else
-                    rt->adapter_problem = adapter.error().message;
+                    rt->adapter_problem = adapter.failure->message;
             }
         }
         if (!rt->adapter_problem.empty()) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <modelgate/host/adapter.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -14,7 +15,6 @@
 
 #include "domain/time_rules.hpp"
 #include "limits/async_semaphore.hpp"
-#include "plugins/adapter.hpp"
 #include "util/result.hpp"
 
 namespace modelgate::core {
@@ -32,10 +32,10 @@ struct ProviderRuntime {
     int idle_timeout_ms = 120000;
     int total_timeout_ms = 600000;
     bool active = true;
-    bool force_stream_usage = true;                     // ask the upstream for usage in streams
-    std::shared_ptr<plugins::AdapterInstance> adapter;  // null when unusable
-    std::string adapter_problem;                        // why adapter is null
-    std::shared_ptr<AsyncSemaphore> limiter;            // lives across snapshots
+    bool force_stream_usage = true;           // ask the upstream for usage in streams
+    std::shared_ptr<host::Adapter> adapter;   // null when unusable
+    std::string adapter_problem;              // why adapter is null
+    std::shared_ptr<AsyncSemaphore> limiter;  // lives across snapshots
 };
 
 struct BindingRuntime {

@@ -8,15 +8,12 @@
 #include <modelgate/abi.h>
 
 #include <memory>
+#include <modelgate/host/loader.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "plugins/feature_services.hpp"
-
-namespace boost::dll {
-class shared_library;
-}
 
 namespace modelgate::core::plugins {
 class PluginHost;
@@ -31,16 +28,8 @@ struct mg_plugin_handle {
 
 namespace modelgate::core::plugins {
 
-struct LoadedPlugin {
-    std::string file;  // path of the library
-    std::string id, version, display_name;
-    int32_t kind = 0;
-    uint16_t abi_major = 0, abi_minor = 0;
-    uint64_t capabilities = 0;
-    nlohmann::json config_schema = nlohmann::json::array();
-    const mg_provider_vtable* provider = nullptr;
-    const mg_feature_vtable* feature = nullptr;
-    std::shared_ptr<boost::dll::shared_library> library;
+// A loaded plugin: what the loader checked, plus the host's handle for it.
+struct LoadedPlugin : host::Plugin {
     std::unique_ptr<mg_plugin_handle> handle;
     bool initialized = false;  // features: init ran and succeeded
 };
@@ -83,11 +72,5 @@ class PluginHost {
     std::vector<RefusedPlugin> refused_;
     FeatureServices* services_ = nullptr;
 };
-
-// Validates options against a plugin's config schema ([{name,type,default,help}])
-// and fills defaults. Returns an error message, empty when valid.
-std::string validate_options(const nlohmann::json& schema, nlohmann::json& options);
-
-std::string abi_version_string(uint16_t major, uint16_t minor);
 
 }  // namespace modelgate::core::plugins

@@ -183,11 +183,13 @@ void ProxyCall::on_headers(int status, std::string_view header_lines) {
     upstream_headers_.assign(header_lines);
     if (!init_.client_stream || status < 200 || status >= 300) return;
     auto decoder = init_.provider->adapter->open_stream(init_.call);
-    if (!decoder) {
+    if (!decoder.ok()) {
+        MG_ERROR("proxy", init_.provider->adapter->plugin_id()
+                              << ".stream_open failed: " << decoder.failure->message);
         adapter_failed_ = true;
         return;
     }
-    decoder_ = std::move(decoder.value());
+    decoder_ = std::move(decoder.value);
     streaming_ = true;
     if (!client_->start_stream({{"X-Request-Id", init_.request_id}})) client_gone_.store(true);
 }
@@ -404,21 +406,22 @@ void ProxyCall::finish_whole_answer() {
     int status = upstream_status_;
     if (status >= 200 && status < 300) {
         auto parsed = adapter.parse_response(init_.call, status, body_);
-        if (parsed.kind == plugins::ParseOutcome::Kind::ok) {
-            usage_json_ = parsed.usage;
-            if (usage_json_.empty()) completion_units_ = answer_units(parsed.body);
-            client_->respond(status, parsed.body, {{"X-Request-Id", init_.request_id}});
+        if (parsed.ok()) {
+            usage_json_ = parsed.value.usage;
+            if (usage_json_.empty()) completion_units_ = answer_units(parsed.value.body);
+            client_->respond(status, parsed.value.body, {{"X-Request-Id", init_.request_id}});
             finalize("success", status, "");
             return;
         }
-        if (parsed.kind == plugins::ParseOutcome::Kind::upstream_error) {
+        if (parsed.failure->status == MG_ERR_UPSTREAM) {
             auto cls = adapter.classify_error(status, upstream_headers_, body_);
             respond_error(502, cls.error);
             finalize("error", 502, error_message(cls.error));
             return;
         }
-        auto err = make_error_object("The upstream answer could not be read: " + parsed.error,
-                                     "upstream_error", "invalid_upstream_response");
+        auto err =
+            make_error_object("The upstream answer could not be read: " + parsed.failure->message,
+                              "upstream_error", "invalid_upstream_response");
         respond_error(502, err);
         finalize("error", 502, error_message(err) + " body: " + body_.substr(0, 300));
         return;

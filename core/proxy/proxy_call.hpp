@@ -8,13 +8,13 @@
 
 #include <atomic>
 #include <memory>
+#include <modelgate/host/adapter.hpp>
 #include <mutex>
 #include <string>
 
 #include "domain/snapshot.hpp"
 #include "logs/log_writer.hpp"
 #include "ops/metrics.hpp"
-#include "plugins/adapter.hpp"
 #include "proxy/call_registry.hpp"
 #include "proxy/client_sink.hpp"
 #include "upstream/upstream_loop.hpp"
@@ -35,8 +35,8 @@ struct CallInit {
     std::string requested_model;
     std::string client_ip;
     std::string user_agent;
-    plugins::CallSpec call;
-    plugins::UpstreamRequestSpec upstream;
+    host::Call call;
+    host::UpstreamRequest upstream;
     SteadyTime received_at{};
     int64_t received_unix_ms = 0;
 };
@@ -105,7 +105,7 @@ class ProxyCall final : public upstream::Job, public std::enable_shared_from_thi
     std::string upstream_headers_;
     std::string body_;  // whole answers and error bodies
     bool streaming_ = false;
-    std::unique_ptr<plugins::StreamDecoder> decoder_;
+    std::unique_ptr<host::StreamDecoder> decoder_;
     std::string stream_out_;        // SSE bytes produced by the current feed
     bool stream_complete_ = false;  // DONE seen
     nlohmann::json stream_error_;   // ERROR seen (error object)

@@ -211,8 +211,20 @@ Result<CallInit> ProxyService::prepare(int32_t op, const std::string& body,
     init.call.model = binding.upstream_model;
     init.call.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     auto upstream = provider.adapter->build_request(init.call);
-    if (!upstream) return upstream.error();
-    init.upstream = std::move(upstream.value());
+    if (!upstream.ok()) {
+        const auto& f = *upstream.failure;
+        if (f.status == MG_ERR_INVALID) return invalid(f.message, "invalid_request");
+        if (f.status == MG_ERR_UNSUPPORTED) {
+            return invalid(
+                f.message.empty() ? "The provider does not support this operation." : f.message,
+                "unsupported_operation");
+        }
+        MG_ERROR("proxy", provider.adapter->plugin_id() << ".build_request failed: " << f.message);
+        return make_error(ErrorCode::internal,
+                          "The provider adapter failed to build the upstream request.",
+                          "adapter_error");
+    }
+    init.upstream = std::move(upstream.value);
     return init;
 }
 

@@ -21,3 +21,40 @@ function(modelgate_add_plugin name)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
   endif()
 endfunction()
+
+# modelgate_add_conformance_test(<name> PLUGIN <plugin target> [FIXTURES <dir>])
+#
+# Builds the conformance kit (once per project) and a test <name> that runs it
+# against the plugin: the gateway's loader, descriptor checks, the golden
+# fixtures in <dir> (streams split at every byte), error classification,
+# garbage input and repeated create/destroy. Needs GoogleTest.
+function(modelgate_add_conformance_test name)
+  cmake_parse_arguments(ARG "" "PLUGIN;FIXTURES" "" ${ARGN})
+  if(NOT ARG_PLUGIN)
+    message(FATAL_ERROR "modelgate_add_conformance_test(${name}): PLUGIN <target> is required")
+  endif()
+  if(NOT TARGET modelgate_testkit)
+    find_package(GTest REQUIRED)
+    find_package(Threads REQUIRED)
+    add_library(modelgate_testkit STATIC
+      ${MODELGATE_SDK_SOURCE_DIR}/host/src/loader.cpp
+      ${MODELGATE_SDK_SOURCE_DIR}/host/src/adapter.cpp
+      ${MODELGATE_SDK_SOURCE_DIR}/testkit/src/testkit.cpp)
+    if(TARGET ModelGate::sdk)
+      target_link_libraries(modelgate_testkit PUBLIC ModelGate::sdk)
+    else()
+      target_link_libraries(modelgate_testkit PUBLIC modelgate_sdk)
+    endif()
+    target_link_libraries(modelgate_testkit PUBLIC GTest::gtest Threads::Threads ${CMAKE_DL_LIBS})
+    target_compile_definitions(modelgate_testkit PUBLIC BOOST_DLL_USE_STD_FS)
+  endif()
+  add_executable(${name} ${MODELGATE_SDK_SOURCE_DIR}/testkit/src/check_main.cpp)
+  target_link_libraries(${name} PRIVATE modelgate_testkit)
+  add_dependencies(${name} ${ARG_PLUGIN})
+  set(args $<TARGET_FILE:${ARG_PLUGIN}>)
+  if(ARG_FIXTURES)
+    list(APPEND args --fixtures ${ARG_FIXTURES})
+  endif()
+  add_test(NAME ${name} COMMAND ${name} ${args})
+  set_tests_properties(${name} PROPERTIES LABELS "unit;conformance" TIMEOUT 300)
+endfunction()

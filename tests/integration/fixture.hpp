@@ -6,8 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <memory>
+#include <thread>
 
 #include "support/fake_upstream.hpp"
 #include "support/gateway.hpp"
@@ -52,6 +55,19 @@ class GatewayTest : public ::testing::TestWithParam<std::string> {
     int64_t provider = 0, chat_binding = 0, embed_binding = 0;
     std::string key;
 };
+
+// Polls pred until it holds or the timeout passes. For state that settles on
+// another thread just after the client got its answer (a slot is released
+// after the last byte is written).
+inline bool eventually(const std::function<bool()>& pred,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return pred();
+}
 
 inline std::string backend_name(const ::testing::TestParamInfo<std::string>& info) {
     return info.param;

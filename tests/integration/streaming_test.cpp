@@ -130,7 +130,9 @@ TEST_P(StreamingTest, ClientDisconnectCancelsUpstreamAndLogsCancelled) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_TRUE(upstream_saw_close) << "the upstream connection stayed open after the client left";
     // The slot came back.
-    EXPECT_EQ(gw->app().config_cache().current()->providers.at("acme")->limiter->in_use(), 0);
+    EXPECT_TRUE(eventually([&] {
+        return gw->app().config_cache().current()->providers.at("acme")->limiter->in_use() == 0;
+    }));
 }
 
 TEST_P(StreamingTest, UpstreamResetMidStreamIsAnErrorEventNotACleanEnd) {

@@ -2,14 +2,13 @@
 // and driven through the C ABI exactly as the proxy drives it.
 #include <gtest/gtest.h>
 
+#include <modelgate/host/adapter.hpp>
 #include <nlohmann/json.hpp>
 
-#include "plugins/adapter.hpp"
 #include "plugins/plugin_host.hpp"
 
-using modelgate::core::plugins::AdapterInstance;
-using modelgate::core::plugins::CallSpec;
-using modelgate::core::plugins::ParseOutcome;
+using AdapterInstance = modelgate::host::Adapter;
+using CallSpec = modelgate::host::Call;
 using modelgate::core::plugins::PluginHost;
 using nlohmann::json;
 
@@ -33,8 +32,8 @@ class OpenAiAdapterTest : public ::testing::Test {
     std::shared_ptr<AdapterInstance> make(json options = json::object(),
                                           const std::string& base = "https://api.example.com/v1/") {
         auto a = AdapterInstance::create(*host_->find_provider("openai"), "acme", base, options);
-        EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.error().message);
-        return a.ok() ? a.value() : nullptr;
+        EXPECT_TRUE(a.ok()) << (a.ok() ? "" : a.failure->message);
+        return a.ok() ? a.value : nullptr;
     }
     static CallSpec chat(bool stream) {
         CallSpec c;
@@ -58,11 +57,11 @@ class OpenAiAdapterTest : public ::testing::Test {
         };
         std::size_t start = 0;
         for (std::size_t c : cuts) {
-            dec.value()->feed(std::string_view(stream).substr(start, c - start), on);
+            dec.value->feed(std::string_view(stream).substr(start, c - start), on);
             start = c;
         }
-        dec.value()->feed(std::string_view(stream).substr(start), on);
-        if (finish) dec.value()->finish(on);
+        dec.value->feed(std::string_view(stream).substr(start), on);
+        if (finish) dec.value->finish(on);
         return out;
     }
     static PluginHost* host_;
@@ -134,20 +133,21 @@ TEST_F(OpenAiAdapterTest, ParsesWholeAnswersAndSpotsErrorBodies) {
     std::string body =
         R"({"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"x"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}})";
     auto ok = a->parse_response(chat(false), 200, body);
-    ASSERT_EQ(ok.kind, ParseOutcome::Kind::ok);
-    EXPECT_EQ(ok.body, body);
-    EXPECT_EQ(json::parse(ok.usage)["total_tokens"], 4);
+    ASSERT_TRUE(ok.ok());
+    EXPECT_EQ(ok->body, body);
+    EXPECT_EQ(json::parse(ok->usage)["total_tokens"], 4);
 
     auto err = a->parse_response(chat(false), 200, R"({"error":{"message":"overloaded"}})");
-    EXPECT_EQ(err.kind, ParseOutcome::Kind::upstream_error);
+    EXPECT_EQ(err.status(), MG_ERR_UPSTREAM);
     auto garbage = a->parse_response(chat(false), 200, "<html>502 Bad Gateway</html>");
-    EXPECT_EQ(garbage.kind, ParseOutcome::Kind::failed);
+    EXPECT_FALSE(garbage.ok());
+    EXPECT_NE(garbage.status(), MG_ERR_UPSTREAM);
 
     CallSpec m;
     m.op = MG_OP_LIST_MODELS;
     auto models = a->parse_response(m, 200, R"({"data":[{"id":"a","object":"model"},{"id":"b"}]})");
-    ASSERT_EQ(models.kind, ParseOutcome::Kind::ok);
-    auto j = json::parse(models.body);
+    ASSERT_TRUE(models.ok());
+    auto j = json::parse(models->body);
     EXPECT_EQ(j["data"].size(), 2u);
     EXPECT_EQ(j["data"][1]["id"], "b");
     EXPECT_EQ(j["data"][1]["owned_by"], "acme");
