@@ -110,6 +110,8 @@ void AdminApi::route(http::Router& router, const std::string& method, const std:
 void AdminApi::register_routes(http::Router& router) {
     register_auth(router);
     register_providers(router);
+    register_provider_keys(router);
+    register_system(router);
     register_models(router);
     register_keys(router);
     register_logs(router);

@@ -19,6 +19,7 @@
 #include "plugins/plugin_host.hpp"
 #include "store/config_store.hpp"
 #include "store/log_store.hpp"
+#include "upstream/upstream_loop.hpp"
 #include "util/crypto.hpp"
 #include "util/thread_pool.hpp"
 
@@ -36,6 +37,7 @@ struct AdminContext {
     plugins::PluginHost& plugins;
     const crypto::SecretBox& secrets;
     ThreadPool& workers;
+    upstream::UpstreamPool& upstreams;  // for side requests (model sync)
 };
 
 // What a handler sees: a copy of the request, safe to use on a worker thread.
@@ -82,12 +84,15 @@ class AdminApi {
 
     void register_auth(http::Router& router);
     void register_providers(http::Router& router);
+    void register_provider_keys(http::Router& router);
+    void register_system(http::Router& router);
     void register_models(http::Router& router);
     void register_keys(http::Router& router);
     void register_logs(http::Router& router);
 
     // After a change: rebuild this instance's routing snapshot now.
     void reload();
+    Status apply_default_key(int64_t provider_id, const nlohmann::json& body);
 
     AdminContext ctx_;
 };

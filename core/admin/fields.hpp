@@ -36,4 +36,8 @@ class Fields {
     std::optional<Error> error_;
 };
 
+// An upstream API key as an admin typed it: not empty, no line breaks (it
+// goes into a header line).
+std::optional<Error> check_upstream_secret(const std::string& secret);
+
 }  // namespace modelgate::core::admin

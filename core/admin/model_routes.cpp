@@ -196,6 +196,7 @@ void AdminApi::register_models(http::Router& router) {
             b.model_name_override = f.text("model_name_override", 100);
         if (auto v = f.boolean("is_active")) b.is_active = *v;
         if (f.error()) return AdminResponse::error(*f.error());
+        b.source = "manual";  // edited by hand: the model sync leaves it alone from now on
         if (auto st = ctx_.store.update_binding(b); !st) return AdminResponse::error(st.error());
         reload();
         return AdminResponse::ok({{"id", b.id}});

@@ -9,6 +9,8 @@
 #include <iostream>
 
 #include "app/feature_host.hpp"
+#include "domain/model_sync.hpp"
+#include "domain/provider_keys.hpp"
 #include "util/log.hpp"
 
 #ifndef MODELGATE_VERSION
@@ -103,8 +105,15 @@ void App::start() {
     catalogs_.load(config_.locales_dir.empty() ? MODELGATE_DEFAULT_LOCALES_DIR
                                                : config_.locales_dir);
 
+    if (auto st = adopt_legacy_provider_keys(*config_store_, *secrets_); !st)
+        throw std::runtime_error("cannot move provider keys: " + st.error().message);
     timers_ = std::make_unique<TimerService>();
-    cache_ = std::make_unique<ConfigCache>(*config_store_, *plugins_, *secrets_, *timers_);
+    cache_ = std::make_unique<ConfigCache>(*config_store_, *plugins_, *secrets_, *timers_,
+                                           "modelgate/" + version_string());
+    cache_->set_pause_handler(
+        [this](int64_t provider_id, int64_t key_id, int64_t until_ms, const std::string& reason) {
+            persist_pause(provider_id, key_id, until_ms, reason);
+        });
     if (auto st = cache_->reload(); !st)
         throw std::runtime_error("cannot load the configuration: " + st.error().message);
     cache_->start_polling(std::chrono::seconds(5));
@@ -125,7 +134,6 @@ void App::start() {
 
     proxy::ProxyOptions po;
     po.max_body_bytes = config_.max_body_bytes;
-    po.user_agent = "modelgate/" + version_string();
     proxy_ = std::make_unique<proxy::ProxyService>(*cache_, *loop_, *log_writer_, metrics_, po);
 
     server_state_ = std::make_shared<http::ServerState>(config_.trusted_proxies);
@@ -133,7 +141,7 @@ void App::start() {
     proxy_->register_routes(router);
     admin_api_ = std::make_unique<admin::AdminApi>(
         admin::AdminContext{config_, *db_, *config_store_, *log_store_, *cache_, *admin_auth_,
-                            *plugins_, *secrets_, *workers_});
+                            *plugins_, *secrets_, *workers_, *loop_});
     admin_api_->register_routes(router);
     register_ops_routes(router);
 
@@ -173,6 +181,23 @@ void App::start() {
     std::cout << std::endl;
 }
 
+void App::persist_pause(int64_t provider_id, int64_t key_id, int64_t until_ms,
+                        const std::string& reason) {
+    // Called on an upstream thread: the database write goes to a worker. The
+    // pause already holds in memory; this keeps it across restarts and tells
+    // other instances (the write bumps the configuration version).
+    ThreadPool* workers = workers_.get();
+    if (workers == nullptr) return;
+    workers->post([this, provider_id, key_id, until_ms, reason] {
+        std::string until = iso8601_utc(until_ms);
+        auto st = key_id == 0 ? config_store_->set_provider_pause(provider_id, until, reason)
+                              : config_store_->set_key_pause(key_id, until, reason);
+        if (!st)
+            MG_WARN("app", "could not record the pause of provider "
+                               << provider_id << " key " << key_id << ": " << st.error().message);
+    });
+}
+
 void App::register_builtin_jobs() {
     // Calls that were pending when an instance died never get a final record from
     // it; mark them after the longest configured timeout has passed.
@@ -184,6 +209,30 @@ void App::register_builtin_jobs() {
         if (!n) throw std::runtime_error(n.error().message);
         return std::to_string(n.value()) + " stale pending rows marked timeout";
     });
+    if (config_.model_sync_minutes > 0) {
+        scheduler_->add(
+            "sync_provider_models", "core", std::chrono::minutes(config_.model_sync_minutes),
+            [this] {
+                auto snap = cache_->current();
+                int synced = 0, failed = 0;
+                std::string failures;
+                for (const auto& [name, p] : snap->providers) {
+                    if (!p->auto_sync_models || !p->active) continue;
+                    auto report = sync_provider_models(*p, *config_store_, loop_->next());
+                    if (report) {
+                        ++synced;
+                    } else {
+                        ++failed;
+                        failures += " " + name + ": " + report.error().message;
+                        MG_WARN("sync", report.error().message);
+                    }
+                }
+                cache_->reload();
+                return std::to_string(synced) + " providers synced, " + std::to_string(failed) +
+                       " failed" + (failures.empty() ? "" : " (" + failures.substr(1) + ")");
+            },
+            std::chrono::minutes(1));
+    }
     scheduler_->add("expire_admin_sessions", "core", std::chrono::hours(1), [this] {
         std::string now = iso8601_now();
         auto st = db_->transaction(

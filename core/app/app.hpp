@@ -60,6 +60,8 @@ class App {
     std::string load_master_key();
     void register_ops_routes(http::Router& router);
     void register_builtin_jobs();
+    void persist_pause(int64_t provider_id, int64_t key_id, int64_t until_ms,
+                       const std::string& reason);
 
     Config config_;
     std::unique_ptr<store::Database> db_;

@@ -119,6 +119,9 @@ Other environment variables:
                             (default: the process's TZ)
   MODELGATE_SECURE_COOKIES  1 to mark session cookies Secure (when served over HTTPS)
   MODELGATE_DB_POOL_SIZE    database connections (default 4)
+  MODELGATE_MODEL_SYNC_MINUTES
+                            how often providers with the auto_sync_models option
+                            get their model list synced (default 360; 0: never)
   ICP_NUMBER                filing number shown on the landing page
 )";
 }
@@ -134,6 +137,7 @@ ParsedArgs load_config(int argc, char** argv, Config& c) {
     std::string max_body = env("MODELGATE_MAX_BODY_BYTES");
     std::string pool = env("MODELGATE_DB_POOL_SIZE");
     std::string grace = env("MODELGATE_SHUTDOWN_GRACE_SECONDS");
+    std::string sync_minutes = env("MODELGATE_MODEL_SYNC_MINUTES");
     if (auto v = env("DATABASE_URL"); !v.empty()) c.database_url = v;
     if (auto v = env("MODELGATE_DATA_DIR"); !v.empty()) c.data_dir = v;
     if (auto v = env("MODELGATE_PLUGIN_DIR"); !v.empty()) c.plugin_dir = v;
@@ -231,6 +235,8 @@ ParsedArgs load_config(int argc, char** argv, Config& c) {
     if (!pool.empty()) c.db_pool_size = n;
     if (!number(grace, 0, 3600, "MODELGATE_SHUTDOWN_GRACE_SECONDS")) return result;
     if (!grace.empty()) c.shutdown_grace_seconds = static_cast<int>(n);
+    if (!number(sync_minutes, 0, 525600, "MODELGATE_MODEL_SYNC_MINUTES")) return result;
+    if (!sync_minutes.empty()) c.model_sync_minutes = static_cast<int>(n);
     if (c.reactor_threads == 0) {
         // Half the cores parse HTTP; the upstream loops and the log writer get the rest.
         c.reactor_threads = std::max(1u, std::thread::hardware_concurrency() / 2);

@@ -36,7 +36,8 @@ struct Config {
     std::size_t max_body_bytes = 16u << 20;
     std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
     int shutdown_grace_seconds = 30;
-    std::string timezone;  // for API key time rules; empty: the process's TZ
+    int model_sync_minutes = 360;  // the auto_sync_models job; 0: off
+    std::string timezone;          // for API key time rules; empty: the process's TZ
     std::string icp_number;
     bool secure_cookies = false;  // set Secure on cookies (behind HTTPS)
     int log_batch_max = 512;

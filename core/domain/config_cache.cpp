@@ -1,16 +1,45 @@
 #include "domain/config_cache.hpp"
 
+#include <algorithm>
+
 #include "util/log.hpp"
+#include "util/time.hpp"
 
 namespace modelgate::core {
 
+GatewayOptions take_gateway_options(nlohmann::json& options) {
+    GatewayOptions gw;
+    if (auto it = options.find("force_stream_usage"); it != options.end()) {
+        if (it->is_boolean()) gw.force_stream_usage = it->get<bool>();
+        options.erase(it);
+    }
+    if (auto it = options.find("auto_sync_models"); it != options.end()) {
+        if (it->is_boolean()) gw.auto_sync_models = it->get<bool>();
+        options.erase(it);
+    }
+    if (auto it = options.find("user_agent"); it != options.end()) {
+        if (it->is_string() && valid_header_value(it->get_ref<const std::string&>()))
+            gw.user_agent = it->get<std::string>();
+        options.erase(it);
+    }
+    return gw;
+}
+
+bool valid_header_value(std::string_view v) {
+    return v.size() <= 512 && std::none_of(v.begin(), v.end(), [](char c) {
+               return c == '\r' || c == '\n' || c == '\0';
+           });
+}
+
 ConfigCache::ConfigCache(store::ConfigStore& store, const plugins::PluginHost& plugins,
-                         const crypto::SecretBox& secrets, TimerService& timers)
+                         const crypto::SecretBox& secrets, TimerService& timers,
+                         std::string default_user_agent)
     : store_(store),
       plugins_(plugins),
       secrets_(secrets),
       timers_(timers),
-      snapshot_(std::make_shared<Snapshot>()) {}
+      snapshot_(std::make_shared<Snapshot>()),
+      default_user_agent_(std::move(default_user_agent)) {}
 
 ConfigCache::~ConfigCache() {
     stop_polling();
@@ -23,7 +52,11 @@ Status ConfigCache::reload() {
     auto bindings = store_.list_bindings();
     auto models = store_.list_models();
     auto keys = store_.list_api_keys();
+    auto upstream_keys = store_.list_provider_keys();
+    auto settings = store_.settings();
     if (!version) return version.error();
+    if (!upstream_keys) return upstream_keys.error();
+    if (!settings) return settings.error();
     if (!providers) return providers.error();
     if (!bindings) return bindings.error();
     if (!models) return models.error();
@@ -31,6 +64,13 @@ Status ConfigCache::reload() {
 
     auto snap = std::make_shared<Snapshot>();
     snap->version = version.value();
+    snap->user_agent = default_user_agent_;
+    if (auto it = settings->find(kUserAgentSetting);
+        it != settings->end() && !it->second.empty() && valid_header_value(it->second))
+        snap->user_agent = it->second;
+    std::map<int64_t, std::vector<const store::ProviderKeyRecord*>> keys_of;
+    for (const auto& k : upstream_keys.value())
+        keys_of[k.provider_id].push_back(&k);
 
     for (const auto& p : providers.value()) {
         auto rt = std::make_shared<ProviderRuntime>();
@@ -44,23 +84,39 @@ Status ConfigCache::reload() {
         rt->idle_timeout_ms = std::max(100, p.idle_timeout_ms);
         rt->total_timeout_ms = std::max(100, p.total_timeout_ms);
         rt->active = p.is_active;
+        rt->merge_consecutive_messages = p.merge_consecutive_messages;
         auto options = nlohmann::json::parse(p.options, nullptr, false);
         if (!options.is_object()) options = nlohmann::json::object();
-        // Gateway-level options live beside the adapter's; the adapter never sees them.
-        if (auto it = options.find("force_stream_usage"); it != options.end()) {
-            if (it->is_boolean()) rt->force_stream_usage = it->get<bool>();
-            options.erase(it);
-        }
+        GatewayOptions gw = take_gateway_options(options);
+        rt->force_stream_usage = gw.force_stream_usage;
+        rt->auto_sync_models = gw.auto_sync_models;
+        rt->user_agent = gw.user_agent.empty() ? snap->user_agent : gw.user_agent;
         rt->options = options;
-        if (p.api_key_sealed && !p.api_key_sealed->empty()) {
-            auto secret = secrets_.open(*p.api_key_sealed);
-            if (secret) {
-                rt->secret = *secret;
-            } else {
-                rt->adapter_problem =
-                    "the stored upstream key cannot be decrypted with this gateway's master key";
+
+        std::vector<KeyPool::KeySpec> key_specs;
+        const auto& provider_keys = keys_of[p.id];
+        for (const auto* k : provider_keys) {
+            if (!k->is_active) continue;  // the admin's switch
+            auto secret = secrets_.open(k->api_key_sealed);
+            if (!secret) {
+                MG_WARN("config", "upstream key " << k->id << " of provider '" << p.name
+                                                  << "' cannot be decrypted with this gateway's "
+                                                     "master key; skipping it");
+                continue;
             }
+            KeyPool::KeySpec spec;
+            spec.id = k->id;
+            spec.label = k->label;
+            spec.secret = std::move(*secret);
+            spec.limit = k->max_concurrency;
+            spec.paused_until_ms =
+                k->paused_until ? parse_iso8601(*k->paused_until).value_or(0) : 0;
+            spec.pause_reason = k->pause_reason.value_or("");
+            key_specs.push_back(std::move(spec));
         }
+        if (!provider_keys.empty() && key_specs.empty())
+            rt->adapter_problem =
+                "none of its upstream keys is usable (all switched off or unreadable)";
         if (rt->adapter_problem.empty()) {
             const auto* plugin = plugins_.find_provider(p.adapter);
             if (plugin == nullptr) {
@@ -78,14 +134,28 @@ Status ConfigCache::reload() {
         }
         {
             std::lock_guard lock(limiters_mu_);
-            auto& slot = limiters_[p.id];
-            if (!slot.second)
-                slot.second = AsyncSemaphore::create(rt->max_concurrency, timers_);
-            else
-                slot.second->set_limit(rt->max_concurrency);
-            slot.first = p.name;
-            rt->limiter = slot.second;
+            auto& slot = slots_[p.id];
+            if (!slot.limiter) slot.limiter = AsyncSemaphore::create(rt->max_concurrency, timers_);
+            if (!slot.keys) {
+                slot.keys = KeyPool::create(timers_);
+                if (pause_handler_) {
+                    int64_t provider_id = p.id;
+                    auto handler = pause_handler_;
+                    slot.keys->set_pause_listener(
+                        [provider_id, handler](int64_t key_id, int64_t until_ms,
+                                               const std::string& reason) {
+                            handler(provider_id, key_id, until_ms, reason);
+                        });
+                }
+            }
+            slot.name = p.name;
+            rt->limiter = slot.limiter;
+            rt->keys = slot.keys;
         }
+        // The pool sets the limiter's limit from the keys' limits.
+        rt->keys->configure(std::move(key_specs), provider_keys.empty(), rt->max_concurrency,
+                            p.paused_until ? parse_iso8601(*p.paused_until).value_or(0) : 0,
+                            p.pause_reason.value_or(""), rt->limiter);
         snap->providers[p.name] = rt;
     }
 
@@ -155,7 +225,16 @@ Status ConfigCache::reload() {
 std::map<int64_t, std::pair<std::string, std::shared_ptr<AsyncSemaphore>>> ConfigCache::limiters()
     const {
     std::lock_guard lock(limiters_mu_);
-    return limiters_;
+    std::map<int64_t, std::pair<std::string, std::shared_ptr<AsyncSemaphore>>> out;
+    for (const auto& [id, slot] : slots_)
+        out[id] = {slot.name, slot.limiter};
+    return out;
+}
+
+std::shared_ptr<KeyPool> ConfigCache::key_pool(int64_t provider_id) const {
+    std::lock_guard lock(limiters_mu_);
+    auto it = slots_.find(provider_id);
+    return it == slots_.end() ? nullptr : it->second.keys;
 }
 
 void ConfigCache::start_polling(std::chrono::milliseconds interval) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,10 +20,31 @@
 
 namespace modelgate::core {
 
+// Options of a provider that the gateway handles itself, stored among the
+// adapter's options; the adapter never sees them.
+struct GatewayOptions {
+    bool force_stream_usage = true;  // ask the upstream for usage in streams
+    bool auto_sync_models = false;   // the scheduled model sync includes the provider
+    std::string user_agent;          // outbound User-Agent for this provider
+};
+// Removes the gateway's options from options and returns them.
+GatewayOptions take_gateway_options(nlohmann::json& options);
+// A value that can go into an HTTP header line (no CR, LF or NUL; at most 512 bytes).
+bool valid_header_value(std::string_view value);
+
+// The setting that overrides the outbound User-Agent for every provider.
+inline constexpr const char* kUserAgentSetting = "proxy.user_agent";
+
 class ConfigCache {
   public:
+    // Called when a key or a keyless provider starts a cool-down (key_id 0:
+    // the provider), from whatever thread saw the upstream's answer.
+    using PauseHandler = std::function<void(int64_t provider_id, int64_t key_id, int64_t until_ms,
+                                            const std::string& reason)>;
+
     ConfigCache(store::ConfigStore& store, const plugins::PluginHost& plugins,
-                const crypto::SecretBox& secrets, TimerService& timers);
+                const crypto::SecretBox& secrets, TimerService& timers,
+                std::string default_user_agent);
     ~ConfigCache();
 
     std::shared_ptr<const Snapshot> current() const { return std::atomic_load(&snapshot_); }
@@ -33,6 +55,11 @@ class ConfigCache {
     void stop_polling();
     // All limiters ever created, by provider id (for metrics).
     std::map<int64_t, std::pair<std::string, std::shared_ptr<AsyncSemaphore>>> limiters() const;
+    // The key pool of a provider (null if never loaded), for the admin API.
+    std::shared_ptr<KeyPool> key_pool(int64_t provider_id) const;
+    // Set before the first reload.
+    void set_pause_handler(PauseHandler handler) { pause_handler_ = std::move(handler); }
+    const std::string& default_user_agent() const { return default_user_agent_; }
 
   private:
     store::ConfigStore& store_;
@@ -41,8 +68,16 @@ class ConfigCache {
     TimerService& timers_;
     std::shared_ptr<const Snapshot> snapshot_;
     std::mutex reload_mu_;
+    std::string default_user_agent_;
+    PauseHandler pause_handler_;
+    // What outlives snapshots, per provider id: in-use counts, waiters, pauses.
+    struct ProviderSlots {
+        std::string name;
+        std::shared_ptr<AsyncSemaphore> limiter;
+        std::shared_ptr<KeyPool> keys;
+    };
     mutable std::mutex limiters_mu_;
-    std::map<int64_t, std::pair<std::string, std::shared_ptr<AsyncSemaphore>>> limiters_;
+    std::map<int64_t, ProviderSlots> slots_;
     std::mutex poll_mu_;
     std::condition_variable poll_cv_;
     bool polling_ = false;

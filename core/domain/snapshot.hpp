@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "domain/key_pool.hpp"
 #include "domain/time_rules.hpp"
 #include "limits/async_semaphore.hpp"
 #include "util/result.hpp"
@@ -24,8 +25,8 @@ struct ProviderRuntime {
     std::string name;
     std::string adapter_kind;
     std::string base_url;
-    std::string secret;  // the upstream key, decrypted; never logged
-    nlohmann::json options = nlohmann::json::object();
+    nlohmann::json options = nlohmann::json::object();  // the adapter's
+    std::string user_agent;  // outbound User-Agent: the provider's own, else the gateway's
     int max_concurrency = 8;
     int queue_timeout_ms = 30000;
     int first_byte_timeout_ms = 120000;
@@ -33,9 +34,12 @@ struct ProviderRuntime {
     int total_timeout_ms = 600000;
     bool active = true;
     bool force_stream_usage = true;           // ask the upstream for usage in streams
+    bool merge_consecutive_messages = false;  // message preprocessing (spec 3.5)
+    bool auto_sync_models = false;            // the scheduled model sync includes it
     std::shared_ptr<host::Adapter> adapter;   // null when unusable
     std::string adapter_problem;              // why adapter is null
     std::shared_ptr<AsyncSemaphore> limiter;  // lives across snapshots
+    std::shared_ptr<KeyPool> keys;            // upstream keys; lives across snapshots
 };
 
 struct BindingRuntime {
@@ -69,6 +73,7 @@ struct Route {
 
 struct Snapshot {
     int64_t version = 0;
+    std::string user_agent;  // the gateway's outbound User-Agent (setting or default)
     std::unordered_map<std::string, std::shared_ptr<const ProviderRuntime>>
         providers;                         // by name, active or not
     std::vector<BindingRuntime> bindings;  // active bindings of active providers and models

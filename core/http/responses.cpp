@@ -100,7 +100,13 @@ void send_json(Pistache::Http::ResponseWriter& w, int status, const nlohmann::js
 }
 
 void send_error(Pistache::Http::ResponseWriter& w, const Error& e, const HeaderList& headers) {
-    send_json(w, http_status(e.code), error_body(e), headers);
+    if (e.retry_after_s <= 0) {
+        send_json(w, http_status(e.code), error_body(e), headers);
+        return;
+    }
+    HeaderList with_retry = headers;
+    with_retry.emplace_back("Retry-After", std::to_string(e.retry_after_s));
+    send_json(w, http_status(e.code), error_body(e), with_retry);
 }
 
 std::string make_cookie(const std::string& name, const std::string& value, int max_age_seconds,

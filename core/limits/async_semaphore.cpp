@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/log.hpp"
+
 namespace modelgate::core {
 
 Permit& Permit::operator=(Permit&& other) noexcept {
@@ -103,6 +105,38 @@ bool AsyncSemaphore::cancel(const WaiterRef& waiter) {
     return true;
 }
 
+void AsyncSemaphore::run_grants(std::deque<WaiterRef> granted) {
+    // A grant callback may end its call at once and release the permit, which
+    // grants the next waiter, and so on: run those nested grants from the
+    // outermost loop on this thread instead of recursing once per waiter.
+    using Grant = std::pair<std::shared_ptr<AsyncSemaphore>, WaiterRef>;
+    thread_local std::deque<Grant>* pending = nullptr;
+    auto self = shared_from_this();
+    if (pending != nullptr) {
+        for (auto& w : granted)
+            pending->emplace_back(self, std::move(w));
+        return;
+    }
+    std::deque<Grant> local;
+    for (auto& w : granted)
+        local.emplace_back(self, std::move(w));
+    pending = &local;
+    while (!local.empty()) {
+        auto [sem, w] = std::move(local.front());
+        local.pop_front();
+        if (w->timer != 0) sem->timers_.cancel(w->timer);
+        auto fn = std::move(w->on_grant);
+        w->on_timeout = nullptr;
+        try {
+            if (fn) fn(Permit(sem));
+        } catch (...) {
+            // The permit went back while unwinding; the other grants still run.
+            MG_ERROR("limits", "a concurrency-slot callback threw");
+        }
+    }
+    pending = nullptr;
+}
+
 void AsyncSemaphore::release_one() {
     std::deque<WaiterRef> granted;
     {
@@ -110,12 +144,7 @@ void AsyncSemaphore::release_one() {
         in_use_.fetch_sub(1);
         granted = take_grantable_locked();
     }
-    for (auto& w : granted) {
-        if (w->timer != 0) timers_.cancel(w->timer);
-        auto fn = std::move(w->on_grant);
-        w->on_timeout = nullptr;
-        if (fn) fn(Permit(shared_from_this()));
-    }
+    run_grants(std::move(granted));
 }
 
 void AsyncSemaphore::set_limit(int limit) {
@@ -125,12 +154,7 @@ void AsyncSemaphore::set_limit(int limit) {
         std::lock_guard lock(mu_);
         granted = take_grantable_locked();
     }
-    for (auto& w : granted) {
-        if (w->timer != 0) timers_.cancel(w->timer);
-        auto fn = std::move(w->on_grant);
-        w->on_timeout = nullptr;
-        if (fn) fn(Permit(shared_from_this()));
-    }
+    run_grants(std::move(granted));
 }
 
 }  // namespace modelgate::core

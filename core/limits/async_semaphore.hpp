@@ -63,6 +63,7 @@ class AsyncSemaphore : public std::enable_shared_from_this<AsyncSemaphore> {
     AsyncSemaphore(int limit, TimerService& timers)
         : timers_(timers), limit_(limit < 1 ? 1 : limit) {}
     void release_one();
+    void run_grants(std::deque<WaiterRef> granted);
     void on_deadline(const WaiterRef& waiter);
     // Pops the waiters that can run now; call with mu_ held.
     std::deque<WaiterRef> take_grantable_locked();

@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "http/request_util.hpp"
+#include "http/responses.hpp"
 #include "proxy/usage.hpp"
+#include "upstream/request_spec.hpp"
 #include "util/log.hpp"
 #include "util/redact.hpp"
 
@@ -29,7 +31,23 @@ std::string error_message(const nlohmann::json& error) {
     return error.dump();
 }
 
+// Cool-downs when the upstream gives no time: a rate limit is usually over in
+// seconds, an exhausted quota is retried after half an hour.
+constexpr int64_t kRateLimitPauseMs = 5 * 1000;
+constexpr int64_t kQuotaPauseMs = 30 * 60 * 1000;
+constexpr int64_t kLongestPauseMs = 7 * 24 * 3600 * 1000LL;
+
 }  // namespace
+
+Error cooling_down_error(const std::string& provider, const KeyPool::Unavailable& why) {
+    int64_t seconds = std::max<int64_t>(1, (why.retry_after_ms + 999) / 1000);
+    std::string msg = "Every upstream key of provider '" + provider + "' is cooling down";
+    if (!why.reason.empty()) msg += " (" + why.reason + ")";
+    msg += "; retry in " + std::to_string(seconds) + " s.";
+    Error e = make_error(ErrorCode::rate_limited, msg, "upstream_keys_cooling_down");
+    e.retry_after_s = static_cast<int>(std::min<int64_t>(seconds, 86400 * 7));
+    return e;
+}
 
 ProxyCall::ProxyCall(CallInit init, CallDeps deps, std::unique_ptr<ClientSink> client)
     : init_(std::move(init)), deps_(deps), client_(std::move(client)) {}
@@ -66,11 +84,23 @@ void ProxyCall::start() {
 }
 
 void ProxyCall::on_permit(Permit permit) {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (state_ != State::queued) return;  // gone or timed out meanwhile; the permit goes back
-    state_ = State::running;
     waiter_.reset();
     permit_ = std::move(permit);
+    KeyPool::Unavailable why;
+    lease_ = init_.provider->keys->acquire(init_.api_key_id, unix_ms_now(), &why);
+    if (!lease_) {
+        // Every key cooled down while the call waited: a clear 429, at once.
+        state_ = State::done;
+        lock.unlock();
+        Error e = cooling_down_error(init_.provider->name, why);
+        respond_error(429, http::error_body(e)["error"],
+                      {{"Retry-After", std::to_string(e.retry_after_s)}});
+        finalize("local_rate_limited", 429, e.message);
+        return;
+    }
+    state_ = State::running;
     upstream_started_ = SteadyClock::now();
     queue_ms_ = ms_between(init_.received_at, upstream_started_);
     deps_.metrics.observe_queue_wait(init_.provider->name, queue_ms_ / 1000.0);
@@ -87,31 +117,7 @@ void ProxyCall::on_permit(Permit permit) {
 void ProxyCall::submit_locked() {
     const ProviderRuntime& p = *init_.provider;
     upstream::RequestSpec& spec = this->spec;
-    spec.method = init_.upstream.method;
-    spec.url = init_.upstream.url;
-    spec.body = std::move(init_.upstream.body);
-    bool has_user_agent = false;
-    std::string_view lines = init_.upstream.headers;
-    while (!lines.empty()) {
-        std::size_t nl = lines.find('\n');
-        std::string_view line = lines.substr(0, nl);
-        lines = nl == std::string_view::npos ? std::string_view() : lines.substr(nl + 1);
-        if (line.empty()) continue;
-        if (line.size() > 11 && (line[0] == 'U' || line[0] == 'u') &&
-            http::lower(line.substr(0, 11)) == "user-agent:")
-            has_user_agent = true;
-        spec.headers.emplace_back(line);
-    }
-    if (!has_user_agent && !deps_.user_agent.empty())
-        spec.headers.push_back("User-Agent: " + deps_.user_agent);
-    if (!p.secret.empty()) {
-        if (init_.upstream.secret_placement == MG_SECRET_BEARER) {
-            spec.headers.push_back("Authorization: Bearer " + p.secret);
-        } else if (init_.upstream.secret_placement == MG_SECRET_HEADER &&
-                   !init_.upstream.secret_header.empty()) {
-            spec.headers.push_back(init_.upstream.secret_header + ": " + p.secret);
-        }
-    }
+    upstream::fill_request_spec(std::move(init_.upstream), p.user_agent, lease_->secret, spec);
     spec.first_byte_timeout = std::chrono::milliseconds(p.first_byte_timeout_ms);
     spec.idle_timeout = std::chrono::milliseconds(p.idle_timeout_ms);
     spec.total_timeout = std::chrono::milliseconds(p.total_timeout_ms);
@@ -414,9 +420,7 @@ void ProxyCall::finish_whole_answer() {
             return;
         }
         if (parsed.failure->status == MG_ERR_UPSTREAM) {
-            auto cls = adapter.classify_error(status, upstream_headers_, body_);
-            respond_error(502, cls.error);
-            finalize("error", 502, error_message(cls.error));
+            respond_upstream_error(adapter.classify_error(status, upstream_headers_, body_));
             return;
         }
         auto err =
@@ -426,15 +430,73 @@ void ProxyCall::finish_whole_answer() {
         finalize("error", 502, error_message(err) + " body: " + body_.substr(0, 300));
         return;
     }
-    auto cls = adapter.classify_error(status, upstream_headers_, body_);
+    respond_upstream_error(adapter.classify_error(status, upstream_headers_, body_));
+}
+
+namespace {
+
+// The status a client sees for an upstream refusal. Real error statuses pass through, except
+// that every rate or quota refusal (MiniMax's 529, a 403 quota answer) becomes 429 so clients'
+// retry logic works; an error inside a 2xx answer, or a redirect, gets the status of its class.
+int downstream_status(int upstream, int32_t error_class) {
+    if (error_class == MG_ERRCLASS_RATE_LIMITED || error_class == MG_ERRCLASS_QUOTA ||
+        upstream == 429)
+        return 429;
+    if (upstream >= 400) return upstream;
+    switch (error_class) {
+        case MG_ERRCLASS_INVALID_REQUEST:
+            return 400;
+        case MG_ERRCLASS_AUTH:
+            return 401;
+        case MG_ERRCLASS_PERMISSION:
+            return 403;
+        case MG_ERRCLASS_NOT_FOUND:
+            return 404;
+        case MG_ERRCLASS_RETRYABLE:
+            return 503;
+        default:
+            return 502;
+    }
+}
+
+}  // namespace
+
+void ProxyCall::respond_upstream_error(const host::ErrorClassification& cls) {
+    pause_key(cls);
     http::HeaderList extra;
     if (cls.retry_after_ms > 0)
         extra.emplace_back("Retry-After", std::to_string((cls.retry_after_ms + 999) / 1000));
-    bool rate_limited = status == 429 || cls.error_class == MG_ERRCLASS_RATE_LIMITED;
-    // Redirects and informational answers are not errors a client can act on.
-    int downstream = (status < 400) ? 502 : status;
+    int downstream = downstream_status(upstream_status_, cls.error_class);
     respond_error(downstream, cls.error, extra);
-    finalize(rate_limited ? "rate_limited" : "error", downstream, error_message(cls.error));
+    finalize(downstream == 429 ? "rate_limited" : "error", downstream, error_message(cls.error));
+}
+
+void ProxyCall::pause_key(const host::ErrorClassification& cls) {
+    if (!lease_) return;
+    int64_t now = unix_ms_now();
+    int64_t until = 0;
+    std::string reason;
+    if (cls.error_class == MG_ERRCLASS_QUOTA) {
+        until = cls.reset_at_unix_ms > now ? cls.reset_at_unix_ms
+                : cls.retry_after_ms > 0   ? now + cls.retry_after_ms
+                                           : now + kQuotaPauseMs;
+        reason = "quota exhausted";
+    } else if (cls.error_class == MG_ERRCLASS_RATE_LIMITED || upstream_status_ == 429) {
+        until = cls.reset_at_unix_ms > now ? cls.reset_at_unix_ms
+                : cls.retry_after_ms > 0   ? now + cls.retry_after_ms
+                                           : now + kRateLimitPauseMs;
+        reason = "rate limited";
+    } else {
+        return;
+    }
+    until = std::min(until, now + kLongestPauseMs);
+    std::string message = error_message(cls.error);
+    if (!message.empty()) reason += ": " + redact(message, 200);
+    MG_WARN("proxy", "provider '" << init_.provider->name << "' key "
+                                  << (lease_->key_id == 0 ? std::string("(keyless)")
+                                                          : std::to_string(lease_->key_id))
+                                  << " paused for " << (until - now) / 1000 << " s: " << reason);
+    init_.provider->keys->pause(*lease_, until, reason);
 }
 
 void ProxyCall::respond_error(int status, const nlohmann::json& error,
@@ -503,6 +565,7 @@ void ProxyCall::finalize(const std::string& status, std::optional<int> downstrea
     if (upstream_called)
         deps_.metrics.observe_latency(init_.provider->name,
                                       ms_between(upstream_started_, now) / 1000.0);
+    if (lease_) init_.provider->keys->release(*lease_);
     permit_.release();
     client_->clear_close_hook();
     deps_.registry.remove(init_.request_id);

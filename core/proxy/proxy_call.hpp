@@ -46,8 +46,10 @@ struct CallDeps {
     LogWriter& logs;
     Metrics& metrics;
     CallRegistry& registry;
-    std::string user_agent;  // outbound User-Agent
 };
+
+// 429 for a provider whose upstream keys are all cooling down.
+Error cooling_down_error(const std::string& provider, const KeyPool::Unavailable& why);
 
 class ProxyCall final : public upstream::Job, public std::enable_shared_from_this<ProxyCall> {
   public:
@@ -71,6 +73,9 @@ class ProxyCall final : public upstream::Job, public std::enable_shared_from_thi
     enum class State { queued, running, done };
 
     void on_permit(Permit permit);
+    // The upstream said "slow down" or "out of quota": cool the key down.
+    void respond_upstream_error(const host::ErrorClassification& cls);
+    void pause_key(const host::ErrorClassification& cls);
     void on_queue_timeout();
     void submit_locked();
     void handle_event(int32_t kind, uint32_t flags, std::string_view data);
@@ -97,6 +102,7 @@ class ProxyCall final : public upstream::Job, public std::enable_shared_from_thi
     bool adapter_failed_ = false;
     AsyncSemaphore::WaiterRef waiter_;
     Permit permit_;
+    std::optional<KeyPool::Lease> lease_;  // the upstream key, while running
     SteadyTime upstream_started_{};
     double queue_ms_ = 0;
 

@@ -7,6 +7,7 @@
 #include "http/request_util.hpp"
 #include "http/responses.hpp"
 #include "http/server.hpp"
+#include "proxy/messages.hpp"
 #include "util/crypto.hpp"
 #include "util/ids.hpp"
 #include "util/log.hpp"
@@ -168,6 +169,14 @@ Result<CallInit> ProxyService::prepare(int32_t op, const std::string& body,
             "The provider '" + provider.name + "' is not usable: " + provider.adapter_problem,
             "provider_unavailable");
     }
+    if (auto why = provider.keys->unavailable(unix_ms_now())) {
+        if (why->retry_after_ms <= 0) {
+            return make_error(ErrorCode::unavailable,
+                              "The provider '" + provider.name + "' has no usable upstream key.",
+                              "provider_unavailable");
+        }
+        return cooling_down_error(provider.name, *why);
+    }
     bool stream = allow_stream && j.value("stream", false);
     uint64_t needed =
         op == MG_OP_EMBEDDINGS ? MG_CAP_EMBEDDINGS : (stream ? MG_CAP_CHAT_STREAM : MG_CAP_CHAT);
@@ -182,6 +191,8 @@ Result<CallInit> ProxyService::prepare(int32_t op, const std::string& body,
     bool include_usage = false;
     j["model"] = binding.upstream_model;
     if (op == MG_OP_CHAT) {
+        preprocess_messages(j["messages"],
+                            merge_rules(provider.merge_consecutive_messages, binding.multimodal));
         if (!allow_stream) j["stream"] = false;
         auto so = j.find("stream_options");
         if (so != j.end() && so->is_object())
@@ -271,10 +282,9 @@ void ProxyService::handle_call(int32_t op, http::RequestContext& ctx,
         keep_alive = c->control() == Pistache::Http::ConnectionControl::KeepAlive;
     }
     auto sink = std::make_unique<HttpClientSink>(std::move(connection), keep_alive);
-    auto call = std::make_shared<ProxyCall>(
-        std::move(init.value()),
-        CallDeps{upstreams_.next(), logs_, metrics_, registry_, options_.user_agent},
-        std::move(sink));
+    auto call = std::make_shared<ProxyCall>(std::move(init.value()),
+                                            CallDeps{upstreams_.next(), logs_, metrics_, registry_},
+                                            std::move(sink));
     call->start();
 }
 
@@ -335,10 +345,9 @@ int ProxyService::internal_call(const std::string& plugin_id, std::string_view r
     init->received_unix_ms = unix_ms_now();
     auto sink = std::make_unique<InternalClientSink>();
     auto answer = sink->answer();
-    auto call = std::make_shared<ProxyCall>(
-        std::move(init.value()),
-        CallDeps{upstreams_.next(), logs_, metrics_, registry_, options_.user_agent},
-        std::move(sink));
+    auto call = std::make_shared<ProxyCall>(std::move(init.value()),
+                                            CallDeps{upstreams_.next(), logs_, metrics_, registry_},
+                                            std::move(sink));
     call->start();
     call.reset();
     auto result = answer.get();

@@ -16,7 +16,6 @@ namespace modelgate::core::proxy {
 
 struct ProxyOptions {
     std::size_t max_body_bytes = 16u << 20;
-    std::string user_agent;  // outbound
 };
 
 class ProxyService {

@@ -3,6 +3,7 @@
 // return Results; unique-constraint violations come back as ErrorCode::conflict.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -51,6 +52,23 @@ class ConfigStore {
     Result<int64_t> create_time_rule(const TimeRuleRecord& r);
     Status update_time_rule(const TimeRuleRecord& r);
     Status delete_time_rule(int64_t api_key_id, int64_t rule_id);
+
+    // upstream keys of providers
+    Result<std::vector<ProviderKeyRecord>> list_provider_keys(
+        std::optional<int64_t> provider_id = std::nullopt);
+    Result<std::optional<ProviderKeyRecord>> get_provider_key(int64_t id);
+    Result<int64_t> create_provider_key(const ProviderKeyRecord& k);
+    Status update_provider_key(const ProviderKeyRecord& k);
+    Status delete_provider_key(int64_t provider_id, int64_t key_id);
+    // Automatic cool-down: until is ISO 8601, nullopt clears it.
+    Status set_key_pause(int64_t key_id, const std::optional<std::string>& until,
+                         const std::string& reason);
+    Status set_provider_pause(int64_t provider_id, const std::optional<std::string>& until,
+                              const std::string& reason);
+
+    // gateway-wide settings
+    Result<std::map<std::string, std::string>> settings();
+    Status set_setting(const std::string& key, const std::string& value);
 
     // The configuration version other instances watch.
     Result<int64_t> config_version();

@@ -155,6 +155,37 @@ void LogStore::write_batch(const std::vector<LogRecord>& records) {
     }
 }
 
+Result<std::pair<std::vector<LogStore::AgentCount>, int64_t>> LogStore::top_user_agents(
+    int64_t since_ms, int limit) {
+    try {
+        std::pair<std::vector<AgentCount>, int64_t> out;
+        std::string since = iso8601_utc(since_ms);
+        long long lim = limit;
+        db_.with_session([&](soci::session& s) {
+            long long total = 0;
+            s << "SELECT COUNT(*) FROM request_logs WHERE created_at >= :since AND api_key_id IS "
+                 "NOT NULL",
+                soci::use(since, "since"), soci::into(total);
+            out.second = total;
+            std::string agent;
+            long long count = 0;
+            soci::statement st =
+                (s.prepare << "SELECT COALESCE(user_agent, ''), COUNT(*) FROM request_logs "
+                              "WHERE created_at >= :since AND api_key_id IS NOT NULL "
+                              "GROUP BY COALESCE(user_agent, '') "
+                              "ORDER BY COUNT(*) DESC, COALESCE(user_agent, '') LIMIT :lim",
+                 soci::use(since, "since"), soci::use(lim, "lim"), soci::into(agent),
+                 soci::into(count));
+            st.execute();
+            while (st.fetch())
+                out.first.push_back(AgentCount{agent, count});
+        });
+        return out;
+    } catch (...) {
+        return database_error("counting client user agents");
+    }
+}
+
 Result<LogPage> LogStore::query(const LogQuery& q) {
     try {
         LogPage page;

@@ -41,6 +41,14 @@ class LogStore {
     // once, and reconnects after a failure.
     void write_batch(const std::vector<LogRecord>& records);
     Result<LogPage> query(const LogQuery& q);
+    // The most frequent client User-Agents of gateway-key calls since since_ms,
+    // with the number of such calls in all.
+    struct AgentCount {
+        std::string user_agent;
+        int64_t count = 0;
+    };
+    Result<std::pair<std::vector<AgentCount>, int64_t>> top_user_agents(int64_t since_ms,
+                                                                        int limit);
     // Marks rows still pending after max_age_ms as timeout (crash leftovers).
     Result<int64_t> expire_pending(int64_t max_age_ms);
 

@@ -10,7 +10,8 @@ std::string provider_columns(const Database& db) {
     return "id, name, adapter, base_url, api_key_sealed, api_key_hint, options, max_concurrency, "
            "queue_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, total_timeout_ms, "
            "merge_consecutive_messages, is_active, " +
-           db.ts("created_at") + ", " + db.ts("updated_at");
+           db.ts("created_at") + ", " + db.ts("updated_at") + ", " + db.ts("paused_until") +
+           ", pause_reason";
 }
 
 struct ProviderRow {
@@ -35,6 +36,8 @@ struct ProviderRow {
         st.exchange(soci::into(active));
         st.exchange(soci::into(r.created_at));
         st.exchange(soci::into(r.updated_at));
+        st.exchange(soci::into(r.paused_until));
+        st.exchange(soci::into(r.pause_reason));
     }
     ProviderRecord get() const {
         ProviderRecord out = r;

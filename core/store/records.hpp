@@ -24,6 +24,23 @@ struct ProviderRecord {
     bool merge_consecutive_messages = false;
     bool is_active = true;
     std::string created_at, updated_at;
+    std::optional<std::string> paused_until;  // automatic cool-down (ISO 8601)
+    std::optional<std::string> pause_reason;
+};
+
+// One upstream key of a provider.
+struct ProviderKeyRecord {
+    int64_t id = 0;
+    int64_t provider_id = 0;
+    std::string label;
+    std::string api_key_sealed;
+    std::string api_key_hint;
+    std::string key_hash;                // SHA-256 of the secret, for duplicates
+    std::optional<int> max_concurrency;  // null: the provider's limit
+    bool is_active = true;               // the admin's switch; never changed automatically
+    std::optional<std::string> paused_until;
+    std::optional<std::string> pause_reason;
+    std::string created_at, updated_at;
 };
 
 struct ModelRecord {

@@ -28,6 +28,7 @@ struct Error {
     ErrorCode code = ErrorCode::internal;
     std::string message;
     std::string detail_code;  // the OpenAI "code" field; defaults from code when empty
+    int retry_after_s = 0;    // > 0: sent as Retry-After
 };
 
 int http_status(ErrorCode code);

@@ -187,10 +187,23 @@ TEST_P(ProxyTest, UpstreamErrorsPassThroughWithTheirStatusAndAreLogged) {
     EXPECT_EQ(row["downstream_status_code"], 429);
     EXPECT_EQ(row["error"], "Rate limit reached for requests");
 
+    // The 429 paused the provider's only key: the next call is answered at once
+    // with a 429 and a Retry-After, without reaching the upstream.
+    const auto calls_before = upstream->request_count();
+    auto paused = gw->call("/v1/chat/completions", chat_body(), key);
+    EXPECT_EQ(paused.status, 429);
+    EXPECT_FALSE(paused.header("retry-after").empty());
+    EXPECT_EQ(upstream->request_count(), calls_before);
+
+    // Other upstream errors keep their status (on a provider that is not paused).
+    auto other = gw->add_provider("other", upstream->base_url());
+    gw->bind(other, "gpt-4o-mini");
     upstream->set_script([](const FakeRequest&, FakeExchange& ex) {
         ex.respond(500, "internal meltdown", "text/plain");
     });
-    auto e = gw->call("/v1/chat/completions", chat_body(), key);
+    auto body = chat_body();
+    body["model"] = "other/gpt-4o-mini";
+    auto e = gw->call("/v1/chat/completions", body, key);
     EXPECT_EQ(e.status, 500);
     EXPECT_TRUE(e.json()["error"]["message"].get<std::string>().find("internal meltdown") !=
                 std::string::npos);

@@ -146,3 +146,29 @@ TEST(AsyncSemaphore, NeverExceedsTheLimitUnderContention) {
     EXPECT_LE(peak.load(), 3);
     EXPECT_EQ(sem->in_use(), 0);
 }
+
+TEST(AsyncSemaphore, GrantsThatEndAtOnceDoNotRecurse) {
+    // Every waiter gives its permit straight back (a call that fails as soon as
+    // it gets its slot): 200,000 nested grants would overflow the stack if each
+    // release granted the next waiter recursively.
+    TimerService timers;
+    auto sem = AsyncSemaphore::create(1, timers);
+    Permit first;
+    sem->acquire(
+        10s, [&](Permit p) { first = std::move(p); }, [] {});
+    int granted = 0;
+    for (int i = 0; i < 200000; ++i) {
+        sem->acquire(
+            60s,
+            [&](Permit p) {
+                ++granted;
+                p.release();
+            },
+            [] {});
+    }
+    EXPECT_EQ(sem->waiting(), 200000);
+    first.release();
+    EXPECT_EQ(granted, 200000);
+    EXPECT_EQ(sem->in_use(), 0);
+    EXPECT_EQ(sem->waiting(), 0);
+}

@@ -281,6 +281,82 @@ inline int64_t parse_retry_after_ms(std::string_view value) {
     return at > now ? (at - now) * 1000 : 0;
 }
 
+// True when an upstream error's text (message, code or type) says the account
+// is out of quota or balance rather than momentarily rate limited: the
+// markers OpenAI-compatible upstreams use, in English and Chinese.
+inline bool looks_like_quota_error(std::string_view text) {
+    std::string lower(text);
+    for (char& c : lower) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    static constexpr std::string_view kMarkers[] = {"insufficient_quota",
+                                                    "quota",
+                                                    "usage limit",
+                                                    "billing_not_active",
+                                                    "account_deactivated",
+                                                    "exceeded your current",
+                                                    "余额",
+                                                    "额度",
+                                                    "用量上限",
+                                                    "使用上限",
+                                                    "调用次数"};
+    for (auto marker : kMarkers) {
+        if (lower.find(marker) != std::string::npos) return true;
+    }
+    return false;
+}
+
+// The first "YYYY-MM-DD HH:MM:SS" (or with a 'T') in a message, read in the
+// gateway's local time zone, as Unix milliseconds; 0 when there is none.
+// Upstreams name the time an exhausted quota resets this way.
+inline int64_t find_reset_time_ms(std::string_view message) {
+    auto digits = [&](std::size_t at, std::size_t n) {
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (message[i] < '0' || message[i] > '9') return false;
+        }
+        return true;
+    };
+    for (std::size_t i = 0; i + 19 <= message.size(); ++i) {
+        if (!digits(i, 4) || message[i + 4] != '-' || !digits(i + 5, 2) || message[i + 7] != '-' ||
+            !digits(i + 8, 2) || (message[i + 10] != ' ' && message[i + 10] != 'T') ||
+            !digits(i + 11, 2) || message[i + 13] != ':' || !digits(i + 14, 2) ||
+            message[i + 16] != ':' || !digits(i + 17, 2))
+            continue;
+        std::tm tm{};
+        std::string copy(message.substr(i, 19));
+        copy[10] = ' ';
+        if (strptime(copy.c_str(), "%Y-%m-%d %H:%M:%S", &tm) == nullptr) continue;
+        tm.tm_isdst = -1;
+        std::time_t at = std::mktime(&tm);
+        if (at == static_cast<std::time_t>(-1)) continue;
+        return static_cast<int64_t>(at) * 1000;
+    }
+    return 0;
+}
+
+// The OpenAI error object for an upstream error of a class, for upstreams
+// whose errors carry only a message: OpenAI's type names and string codes.
+inline json error_for_class(ErrorClass cls, std::string_view message) {
+    switch (cls) {
+        case ErrorClass::invalid_request:
+            return make_error(message, "invalid_request_error", "invalid_request");
+        case ErrorClass::auth:
+            return make_error(message, "authentication_error", "invalid_api_key");
+        case ErrorClass::permission:
+            return make_error(message, "permission_error", "permission_denied");
+        case ErrorClass::not_found:
+            return make_error(message, "invalid_request_error", "not_found");
+        case ErrorClass::rate_limited:
+            return make_error(message, "rate_limit_error", "rate_limit_exceeded");
+        case ErrorClass::quota:
+            return make_error(message, "insufficient_quota", "insufficient_quota");
+        case ErrorClass::retryable:
+            return make_error(message, "server_error", "upstream_server_error");
+        default:
+            return make_error(message, "upstream_error", "upstream_error");
+    }
+}
+
 // The classification most OpenAI-compatible upstreams need: error class by HTTP
 // status, Retry-After honoured, the upstream's own error object kept when it has
 // one, a readable message made up otherwise.
@@ -309,6 +385,14 @@ inline ErrorInfo default_classify_error(int status, std::string_view headers,
             info.error_class = status >= 500 ? ErrorClass::retryable : ErrorClass::upstream;
     }
     info.retry_after_ms = parse_retry_after_ms(header_value(headers, "retry-after"));
+    // An exhausted quota pauses the key until its reset, not for a few seconds.
+    auto check_quota = [&info, status](std::string_view text, std::string_view message) {
+        bool may_be_quota =
+            status == 402 || status == 403 || status == 429 || (status >= 200 && status < 300);
+        if (!may_be_quota || !looks_like_quota_error(text)) return;
+        info.error_class = ErrorClass::quota;
+        info.reset_at_unix_ms = find_reset_time_ms(message);
+    };
     json parsed = json::parse(body, nullptr, false);
     if (parsed.is_object()) {
         auto it = parsed.find("error");
@@ -318,17 +402,21 @@ inline ErrorInfo default_classify_error(int status, std::string_view headers,
             if (!e.contains("code")) e["code"] = nullptr;
             info.error = json{{"message", e["message"]}, {"type", e["type"]}, {"code", e["code"]}};
             if (e.contains("param")) info.error["param"] = e["param"];
+            std::string message = e["message"].is_string() ? e["message"].get<std::string>() : "";
+            check_quota(message + " " + e["type"].dump() + " " + e["code"].dump(), message);
             return info;
         }
         if (it != parsed.end() && it->is_string()) {
-            info.error = make_error(it->get<std::string>(), "upstream_error", status);
+            const std::string& message = it->get_ref<const std::string&>();
+            check_quota(message, message);
+            info.error = error_for_class(info.error_class, message);
             return info;
         }
     }
     std::string snippet(body.substr(0, 300));
     std::string msg = "upstream answered HTTP " + std::to_string(status);
     if (!snippet.empty()) msg += ": " + snippet;
-    info.error = make_error(msg, status == 429 ? "rate_limit_error" : "upstream_error", status);
+    info.error = error_for_class(info.error_class, msg);
     return info;
 }
 

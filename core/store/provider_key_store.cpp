@@ -1,0 +1,196 @@
+// Upstream keys of providers, their cool-down, and the gateway-wide settings.
+#include <soci/soci.h>
+
+#include "store/config_store.hpp"
+
+namespace modelgate::core::store {
+
+namespace {
+
+std::vector<ProviderKeyRecord> select_keys(soci::session& s, const Database& db,
+                                           const std::string& where,
+                                           std::optional<long long> param) {
+    std::vector<ProviderKeyRecord> out;
+    long long id = 0, provider_id = 0, p = param.value_or(0);
+    ProviderKeyRecord r;
+    int active = 0;
+    soci::statement st(s);
+    st.exchange(soci::into(id));
+    st.exchange(soci::into(provider_id));
+    st.exchange(soci::into(r.label));
+    st.exchange(soci::into(r.api_key_sealed));
+    st.exchange(soci::into(r.api_key_hint));
+    st.exchange(soci::into(r.key_hash));
+    st.exchange(soci::into(r.max_concurrency));
+    st.exchange(soci::into(active));
+    st.exchange(soci::into(r.paused_until));
+    st.exchange(soci::into(r.pause_reason));
+    st.exchange(soci::into(r.created_at));
+    st.exchange(soci::into(r.updated_at));
+    if (param) st.exchange(soci::use(p));
+    st.alloc();
+    st.prepare(
+        "SELECT id, provider_id, label, api_key_sealed, api_key_hint, key_hash, max_concurrency, "
+        "is_active, " +
+        db.ts("paused_until") + ", pause_reason, " + db.ts("created_at") + ", " +
+        db.ts("updated_at") + " FROM provider_keys " + where + " ORDER BY provider_id, id");
+    st.define_and_bind();
+    st.execute(false);
+    while (st.fetch()) {
+        ProviderKeyRecord k = r;
+        k.id = id;
+        k.provider_id = provider_id;
+        k.is_active = active != 0;
+        out.push_back(std::move(k));
+        r.max_concurrency.reset();
+        r.paused_until.reset();
+        r.pause_reason.reset();
+    }
+    return out;
+}
+
+const char* kBump = "UPDATE config_state SET version = version + 1 WHERE id = 1";
+
+}  // namespace
+
+Result<std::vector<ProviderKeyRecord>> ConfigStore::list_provider_keys(
+    std::optional<int64_t> provider_id) {
+    try {
+        return db_.with_session([&](soci::session& s) {
+            if (!provider_id) return select_keys(s, db_, "", std::nullopt);
+            return select_keys(s, db_, "WHERE provider_id = :p", *provider_id);
+        });
+    } catch (...) {
+        return classify_store_error("listing provider keys");
+    }
+}
+
+Result<std::optional<ProviderKeyRecord>> ConfigStore::get_provider_key(int64_t id) {
+    try {
+        auto rows = db_.with_session(
+            [&](soci::session& s) { return select_keys(s, db_, "WHERE id = :p", id); });
+        if (rows.empty()) return std::optional<ProviderKeyRecord>();
+        return std::optional<ProviderKeyRecord>(rows.front());
+    } catch (...) {
+        return classify_store_error("reading a provider key");
+    }
+}
+
+Result<int64_t> ConfigStore::create_provider_key(const ProviderKeyRecord& k) {
+    try {
+        long long id = 0, pid = k.provider_id;
+        int active = k.is_active;
+        db_.with_session([&](soci::session& s) {
+            soci::transaction tr(s);
+            s << "INSERT INTO provider_keys (provider_id, label, api_key_sealed, api_key_hint, "
+                 "key_hash, "
+                 "max_concurrency, is_active) VALUES (:p, :l, :sealed, :hint, :hash, :maxc, "
+                 ":active) RETURNING id",
+                soci::use(pid, "p"), soci::use(k.label, "l"), soci::use(k.api_key_sealed, "sealed"),
+                soci::use(k.api_key_hint, "hint"), soci::use(k.key_hash, "hash"),
+                soci::use(k.max_concurrency, "maxc"), soci::use(active, "active"), soci::into(id);
+            s << kBump;
+            tr.commit();
+        });
+        return static_cast<int64_t>(id);
+    } catch (...) {
+        return classify_store_error("adding a provider key");
+    }
+}
+
+Status ConfigStore::update_provider_key(const ProviderKeyRecord& k) {
+    try {
+        long long id = k.id;
+        int active = k.is_active;
+        db_.with_session([&](soci::session& s) {
+            soci::transaction tr(s);
+            s << "UPDATE provider_keys SET label = :l, api_key_sealed = :sealed, api_key_hint = "
+                 ":hint, "
+                 "key_hash = :hash, max_concurrency = :maxc, is_active = :active, paused_until = "
+                 ":pu, "
+                 "pause_reason = :pr, updated_at = " +
+                     std::string(db_.now_sql()) + " WHERE id = :id",
+                soci::use(k.label, "l"), soci::use(k.api_key_sealed, "sealed"),
+                soci::use(k.api_key_hint, "hint"), soci::use(k.key_hash, "hash"),
+                soci::use(k.max_concurrency, "maxc"), soci::use(active, "active"),
+                soci::use(k.paused_until, "pu"), soci::use(k.pause_reason, "pr"),
+                soci::use(id, "id");
+            s << kBump;
+            tr.commit();
+        });
+        return Ok{};
+    } catch (...) {
+        return classify_store_error("updating a provider key");
+    }
+}
+
+Status ConfigStore::delete_provider_key(int64_t provider_id, int64_t key_id) {
+    return db_.transaction(
+        [&](soci::session& s) {
+            long long pid = provider_id, kid = key_id;
+            s << "DELETE FROM provider_keys WHERE id = :k AND provider_id = :p",
+                soci::use(kid, "k"), soci::use(pid, "p");
+            s << kBump;
+        },
+        "deleting a provider key");
+}
+
+Status ConfigStore::set_key_pause(int64_t key_id, const std::optional<std::string>& until,
+                                  const std::string& reason) {
+    return db_.transaction(
+        [&](soci::session& s) {
+            long long kid = key_id;
+            std::optional<std::string> r =
+                until ? std::optional<std::string>(reason.substr(0, 255)) : std::nullopt;
+            s << "UPDATE provider_keys SET paused_until = :u, pause_reason = :r WHERE id = :k",
+                soci::use(until, "u"), soci::use(r, "r"), soci::use(kid, "k");
+            s << kBump;
+        },
+        "pausing a provider key");
+}
+
+Status ConfigStore::set_provider_pause(int64_t provider_id, const std::optional<std::string>& until,
+                                       const std::string& reason) {
+    return db_.transaction(
+        [&](soci::session& s) {
+            long long pid = provider_id;
+            std::optional<std::string> r =
+                until ? std::optional<std::string>(reason.substr(0, 255)) : std::nullopt;
+            s << "UPDATE providers SET paused_until = :u, pause_reason = :r WHERE id = :p",
+                soci::use(until, "u"), soci::use(r, "r"), soci::use(pid, "p");
+            s << kBump;
+        },
+        "pausing a provider");
+}
+
+Result<std::map<std::string, std::string>> ConfigStore::settings() {
+    try {
+        std::map<std::string, std::string> out;
+        db_.with_session([&](soci::session& s) {
+            std::string key, value;
+            soci::statement st = (s.prepare << "SELECT key, value FROM system_settings",
+                                  soci::into(key), soci::into(value));
+            st.execute();
+            while (st.fetch())
+                out[key] = value;
+        });
+        return out;
+    } catch (...) {
+        return classify_store_error("reading settings");
+    }
+}
+
+Status ConfigStore::set_setting(const std::string& key, const std::string& value) {
+    return db_.transaction(
+        [&](soci::session& s) {
+            s << "INSERT INTO system_settings (key, value) VALUES (:k, :v) ON CONFLICT (key) DO "
+                 "UPDATE SET "
+                 "value = excluded.value, updated_at = " +
+                     std::string(db_.now_sql()),
+                soci::use(key, "k"), soci::use(value, "v");
+            s << kBump;
+        },
+        "saving a setting");
+}
+
+}  // namespace modelgate::core::store
