@@ -163,12 +163,17 @@ void AdminApi::register_provider_keys(http::Router& router) {
         bool resume = false;
         if (auto err = apply_key_fields(body.value(), k, ctx_.secrets, false, &resume))
             return AdminResponse::error(*err);
-        if (auto st = ctx_.store.update_provider_key(k); !st) {
-            return AdminResponse::error(st.error().code == ErrorCode::conflict ? duplicate_key()
-                                                                               : st.error());
-        }
-        if (resume) {
-            if (auto pool = ctx_.cache.key_pool(pid)) pool->clear_pause(k.id);
+        {
+            // With the pause writer held, so a pause still on its way to the
+            // database cannot land after this resume.
+            std::lock_guard lock(ctx_.cache.pause_write_mutex());
+            if (auto st = ctx_.store.update_provider_key(k); !st) {
+                return AdminResponse::error(st.error().code == ErrorCode::conflict ? duplicate_key()
+                                                                                   : st.error());
+            }
+            if (resume) {
+                if (auto pool = ctx_.cache.key_pool(pid)) pool->clear_pause(k.id);
+            }
         }
         reload();
         return AdminResponse::ok({{"id", k.id}});

@@ -189,6 +189,13 @@ void App::persist_pause(int64_t provider_id, int64_t key_id, int64_t until_ms,
     ThreadPool* workers = workers_.get();
     if (workers == nullptr) return;
     workers->post([this, provider_id, key_id, until_ms, reason] {
+        // An admin may have ended the pause meanwhile: then there is nothing to record.
+        std::lock_guard lock(cache_->pause_write_mutex());
+        if (auto pool = cache_->key_pool(provider_id)) {
+            auto states = pool->states();
+            auto it = states.find(key_id);
+            if (it == states.end() || it->second.paused_until_ms < until_ms) return;
+        }
         std::string until = iso8601_utc(until_ms);
         auto st = key_id == 0 ? config_store_->set_provider_pause(provider_id, until, reason)
                               : config_store_->set_key_pause(key_id, until, reason);

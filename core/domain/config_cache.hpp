@@ -59,9 +59,13 @@ class ConfigCache {
     std::shared_ptr<KeyPool> key_pool(int64_t provider_id) const;
     // Set before the first reload.
     void set_pause_handler(PauseHandler handler) { pause_handler_ = std::move(handler); }
+    // Held while a cool-down is written to the database and while an admin ends
+    // one, so a late write of a pause cannot undo the admin's resume.
+    std::mutex& pause_write_mutex() { return pause_write_mu_; }
     const std::string& default_user_agent() const { return default_user_agent_; }
 
   private:
+    std::mutex pause_write_mu_;
     store::ConfigStore& store_;
     const plugins::PluginHost& plugins_;
     const crypto::SecretBox& secrets_;
