@@ -151,6 +151,18 @@ int64_t Gateway::bind(int64_t provider_id, const std::string& model, const nlohm
     return r.json()["id"].get<int64_t>();
 }
 
+void Gateway::resume_keys(int64_t provider_id) {
+    const std::string path = "/admin/api/providers/" + std::to_string(provider_id) + "/keys";
+    auto r = admin("GET", path);
+    if (r.status != 200) throw std::runtime_error("resume_keys: " + r.body);
+    const nlohmann::json keys = r.json()["keys"];
+    for (const auto& k : keys) {
+        auto put =
+            admin("PUT", path + "/" + std::to_string(k["id"].get<int64_t>()), {{"resume", true}});
+        if (put.status != 200) throw std::runtime_error("resume_keys: " + put.body);
+    }
+}
+
 std::pair<int64_t, std::string> Gateway::create_key(const std::string& name,
                                                     const std::vector<int64_t>& allowed) {
     auto r =

@@ -52,6 +52,9 @@ class Gateway {
     int64_t add_provider(const std::string& name, const std::string& base_url,
                          const nlohmann::json& extra = {});
     int64_t bind(int64_t provider_id, const std::string& model, const nlohmann::json& extra = {});
+    // Ends the cool-down of every upstream key of a provider (admin "resume"),
+    // for tests that provoke several rate limits in a row.
+    void resume_keys(int64_t provider_id);
     // Creates a key; returns {id, secret}.
     std::pair<int64_t, std::string> create_key(const std::string& name,
                                                const std::vector<int64_t>& allowed = {});

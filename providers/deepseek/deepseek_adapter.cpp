@@ -1,0 +1,330 @@
+// DeepSeek (https://api-docs.deepseek.com): OpenAI's wire format plus
+//  - "reasoning_content" in answers and stream deltas (kept, counted as generated text);
+//  - usage fields of its own (prompt_cache_hit_tokens, prompt_cache_miss_tokens,
+//    completion_tokens_details.reasoning_tokens), kept unchanged in the usage the
+//    core records;
+//  - thinking mode, which needs the assistant-history patch in thinking_patch.hpp;
+//  - HTTP statuses with meanings of their own (402 balance, 422 parameters, 503 overloaded);
+//  - finish_reason "insufficient_system_resource": DeepSeek cut the answer off for
+//    lack of capacity. OpenAI clients know no such value and the answer is
+//    incomplete, so it becomes a retryable error, not a success;
+//  - blank lines before a whole answer and ": keep-alive" comments in streams while
+//    it is busy.
+// No embeddings API. A pure transformation: the core owns sockets and the secret.
+#include <modelgate/openai.hpp>
+#include <modelgate/sdk.hpp>
+#include <optional>
+
+#include "thinking_patch.hpp"
+
+namespace {
+
+using modelgate::sdk::Call;
+using modelgate::sdk::ErrorClass;
+using modelgate::sdk::ErrorInfo;
+using modelgate::sdk::EventSink;
+using modelgate::sdk::InvalidRequest;
+using modelgate::sdk::json;
+using modelgate::sdk::make_error;
+using modelgate::sdk::Operation;
+using modelgate::sdk::ParsedResponse;
+using modelgate::sdk::ProviderConfig;
+using modelgate::sdk::Unsupported;
+using modelgate::sdk::UpstreamError;
+using modelgate::sdk::UpstreamRequest;
+namespace deepseek = modelgate::providers::deepseek;
+
+constexpr const char* kDefaultBaseUrl = "https://api.deepseek.com";
+constexpr const char* kInterrupted = "insufficient_system_resource";
+
+constexpr const char* kConfigSchema = R"schema([
+  {"name": "thinking_models", "type": "array",
+   "default": ["deepseek-reasoner", "deepseek-r1", "deepseek-v3.", "deepseek-v4"],
+   "help": "Upstream model name prefixes (case-insensitive, after any 'org/') that always run in thinking mode; their assistant history gets an empty reasoning_content where it lacks one"},
+  {"name": "force_thinking", "type": "boolean", "default": false,
+   "help": "Treat every call as thinking mode (for upstream models not named like DeepSeek's)"},
+  {"name": "extra_headers", "type": "object", "default": {},
+   "help": "Headers added to every upstream request, e.g. {\"X-Trace\": \"1\"}"}
+])schema";
+
+bool has_line_break(std::string_view s) {
+    return s.find_first_of("\r\n") != std::string_view::npos;
+}
+
+std::vector<std::pair<std::string, std::string>> read_extra_headers(const ProviderConfig& config) {
+    std::vector<std::pair<std::string, std::string>> out;
+    json extra = config.option<json>("extra_headers", json::object());
+    if (!extra.is_object()) throw InvalidRequest("extra_headers must be an object of strings");
+    for (const auto& [name, value] : extra.items()) {
+        if (!value.is_string())
+            throw InvalidRequest("extra header '" + name + "' must be a string");
+        const auto& v = value.get_ref<const std::string&>();
+        if (name.empty() || has_line_break(name) || has_line_break(v) ||
+            name.find(':') != std::string::npos) {
+            throw InvalidRequest("extra header '" + name + "' is not a valid header");
+        }
+        out.emplace_back(name, v);
+    }
+    return out;
+}
+
+deepseek::ThinkingRules read_thinking_rules(const ProviderConfig& config) {
+    deepseek::ThinkingRules rules;
+    json prefixes = config.option<json>(
+        "thinking_models",
+        json::array({"deepseek-reasoner", "deepseek-r1", "deepseek-v3.", "deepseek-v4"}));
+    if (!prefixes.is_array()) throw InvalidRequest("thinking_models must be an array of strings");
+    for (const auto& p : prefixes) {
+        if (!p.is_string() || p.get_ref<const std::string&>().empty())
+            throw InvalidRequest("thinking_models must be an array of non-empty strings");
+        rules.model_prefixes.push_back(p.get<std::string>());
+    }
+    rules.force = config.option<bool>("force_thinking", false);
+    return rules;
+}
+
+json interrupted_error() {
+    return make_error(
+        "DeepSeek interrupted the answer for lack of inference capacity "
+        "(finish_reason \"insufficient_system_resource\"); retry later.",
+        "server_error", kInterrupted);
+}
+
+// True when a whole answer was cut off by DeepSeek (see the file comment).
+bool answer_interrupted(const json& answer) {
+    auto choices = answer.find("choices");
+    if (choices == answer.end() || !choices->is_array()) return false;
+    for (const auto& c : *choices) {
+        if (!c.is_object()) continue;
+        auto fr = c.find("finish_reason");
+        if (fr != c.end() && fr->is_string() && fr->get_ref<const std::string&>() == kInterrupted)
+            return true;
+    }
+    return false;
+}
+
+std::string_view trim_leading_whitespace(std::string_view s) {
+    while (!s.empty() &&
+           (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t'))
+        s.remove_prefix(1);
+    return s;
+}
+
+// OpenAI's decoder, plus: a chunk finished with "insufficient_system_resource" is
+// forwarded without that finish reason and the stream then ends with an error.
+// transform() cannot emit events, so the decoder sees its own output through a
+// relay sink and adds the error right after that chunk.
+class DeepSeekStreamDecoder final : public modelgate::sdk::openai::StreamDecoder {
+    using Base = modelgate::sdk::openai::StreamDecoder;
+
+  public:
+    void feed(std::string_view bytes, EventSink& sink) override {
+        Relay relay{this, &sink};
+        EventSink inner(&relay.raw);
+        Base::feed(bytes, inner);
+    }
+    void finish(EventSink& sink) override {
+        Relay relay{this, &sink};
+        EventSink inner(&relay.raw);
+        Base::finish(inner);
+    }
+
+  protected:
+    bool transform(json& chunk) override {
+        auto choices = chunk.find("choices");
+        if (choices == chunk.end() || !choices->is_array()) return false;
+        bool changed = false;
+        for (auto& c : *choices) {
+            if (!c.is_object()) continue;
+            auto fr = c.find("finish_reason");
+            if (fr != c.end() && fr->is_string() &&
+                fr->get_ref<const std::string&>() == kInterrupted) {
+                *fr = nullptr;
+                pending_error_ = interrupted_error();
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
+  private:
+    struct Relay {
+        DeepSeekStreamDecoder* self;
+        EventSink* out;
+        mg_event_sink raw{sizeof(mg_event_sink), this, &Relay::emit};
+        static void emit(void* ctx, int32_t kind, uint32_t flags, const char* data, uint64_t len) {
+            auto* r = static_cast<Relay*>(ctx);
+            r->self->relay(kind, flags, std::string_view(data, static_cast<std::size_t>(len)),
+                           *r->out);
+        }
+    };
+
+    void relay(int32_t kind, uint32_t flags, std::string_view data, EventSink& out) {
+        switch (kind) {
+            case MG_EVENT_CHUNK:
+                out.chunk(data, (flags & MG_CHUNK_USAGE_ONLY) != 0);
+                if (pending_error_) {
+                    json error = std::move(*pending_error_);
+                    pending_error_.reset();
+                    fail(out, error);
+                }
+                break;
+            case MG_EVENT_USAGE:
+                out.usage(json::parse(data, nullptr, false));
+                break;
+            case MG_EVENT_TEXT:
+                out.text(data);
+                break;
+            case MG_EVENT_DONE:
+                out.done();
+                break;
+            case MG_EVENT_ERROR:
+                out.error(json::parse(data, nullptr, false));
+                break;
+            default:
+                break;
+        }
+    }
+
+    std::optional<json> pending_error_;
+};
+
+class DeepSeekAdapter final : public modelgate::sdk::ProviderAdapter {
+  public:
+    explicit DeepSeekAdapter(const ProviderConfig& config)
+        : config_(config),
+          extra_headers_(read_extra_headers(config)),
+          rules_(read_thinking_rules(config)) {
+        if (config_.base_url.empty()) config_.base_url = kDefaultBaseUrl;
+        if (config_.base_url.rfind("http://", 0) != 0 &&
+            config_.base_url.rfind("https://", 0) != 0) {
+            throw InvalidRequest("base_url must start with http:// or https://");
+        }
+    }
+
+    UpstreamRequest build_request(const Call& call) override {
+        UpstreamRequest r;
+        r.headers = extra_headers_;
+        switch (call.op) {
+            case Operation::chat:
+                r.url = config_.base_url + "/chat/completions";
+                r.body = chat_body(call);
+                r.stream = call.stream;
+                r.headers.emplace_back("Content-Type", "application/json");
+                r.headers.emplace_back("Accept",
+                                       call.stream ? "text/event-stream" : "application/json");
+                break;
+            case Operation::embeddings:
+                throw Unsupported("DeepSeek offers no embeddings API");
+            case Operation::list_models:
+                r.method = "GET";
+                r.url = config_.base_url + "/models";
+                r.headers.emplace_back("Accept", "application/json");
+                break;
+        }
+        return r;
+    }
+
+    ParsedResponse parse_response(const Call& call, int /*status*/,
+                                  std::string_view body) override {
+        ParsedResponse out;
+        if (call.op == Operation::list_models) {
+            json parsed = json::parse(body, nullptr, false);
+            if (parsed.is_discarded()) throw std::runtime_error("upstream model list is not JSON");
+            if (parsed.is_object() && parsed.contains("error") && !parsed["error"].is_null())
+                throw UpstreamError("upstream answered the model list with an error");
+            out.body = modelgate::sdk::openai::normalize_model_list(parsed, config_.name).dump();
+            return out;
+        }
+        auto answer = modelgate::sdk::openai::summarize_answer(body);
+        if (!answer.is_object)
+            throw std::runtime_error("upstream answered with a body that is not a JSON object");
+        if (answer.has_error) throw UpstreamError("upstream answered 2xx with an error body");
+        if (body.find(kInterrupted) != std::string_view::npos &&
+            answer_interrupted(json::parse(body, nullptr, false)))
+            throw UpstreamError("DeepSeek interrupted the answer (insufficient_system_resource)");
+        out.usage = std::move(answer.usage);  // DeepSeek's own fields included, unchanged
+        out.body.assign(trim_leading_whitespace(body));  // OpenAI's shape: forwarded as is
+        return out;
+    }
+
+    std::unique_ptr<modelgate::sdk::StreamDecoder> open_stream(const Call&) override {
+        return std::make_unique<DeepSeekStreamDecoder>();
+    }
+
+    ErrorInfo classify_error(int status, std::string_view headers, std::string_view body) override {
+        ErrorInfo info = modelgate::sdk::default_classify_error(status, headers, body);
+        if (status >= 200 && status < 300) {
+            json parsed = json::parse(body, nullptr, false);
+            if (parsed.is_object() && !parsed.contains("error") && answer_interrupted(parsed)) {
+                info.error_class = ErrorClass::retryable;
+                info.error = interrupted_error();
+            }
+            return info;
+        }
+        // DeepSeek's documented statuses. Its own "type"/"code" are often generic
+        // ("invalid_request_error" for everything), so the OpenAI type and a precise
+        // code come from the status; the message is DeepSeek's.
+        struct Meaning {
+            ErrorClass error_class;
+            const char* type;
+            const char* code;
+        };
+        std::optional<Meaning> m;
+        switch (status) {
+            case 400:
+                m = Meaning{ErrorClass::invalid_request, "invalid_request_error", "invalid_format"};
+                break;
+            case 401:
+                m = Meaning{ErrorClass::auth, "authentication_error", "invalid_api_key"};
+                break;
+            case 402:
+                m = Meaning{ErrorClass::quota, "insufficient_quota", "insufficient_quota"};
+                break;
+            case 422:
+                m = Meaning{ErrorClass::invalid_request, "invalid_request_error",
+                            "invalid_parameters"};
+                break;
+            case 429:
+                m = Meaning{ErrorClass::rate_limited, "rate_limit_error", "rate_limit_exceeded"};
+                break;
+            case 500:
+                m = Meaning{ErrorClass::retryable, "server_error", "server_error"};
+                break;
+            case 503:
+                m = Meaning{ErrorClass::retryable, "server_error", "server_overloaded"};
+                break;
+            default:
+                return info;
+        }
+        info.error_class = m->error_class;
+        json error = make_error(info.error.value("message", std::string()), m->type, m->code);
+        if (info.error.contains("param")) error["param"] = info.error["param"];
+        info.error = std::move(error);
+        return info;
+    }
+
+  private:
+    // The OpenAI request, patched for thinking mode when the call runs in it.
+    // Parsed only when thinking may be active; otherwise forwarded byte for byte.
+    std::string chat_body(const Call& call) const {
+        bool may_think = rules_.force || deepseek::is_thinking_model(rules_, call.model) ||
+                         call.body.find("\"thinking\"") != std::string_view::npos;
+        if (!may_think) return std::string(call.body);
+        json body = call.parsed_body();
+        if (!deepseek::thinking_active(rules_, body, call.model)) return std::string(call.body);
+        auto messages = body.find("messages");
+        if (messages == body.end() || deepseek::patch_assistant_history(*messages) == 0)
+            return std::string(call.body);
+        return body.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+
+    ProviderConfig config_;
+    std::vector<std::pair<std::string, std::string>> extra_headers_;
+    deepseek::ThinkingRules rules_;
+};
+
+}  // namespace
+
+MODELGATE_PROVIDER_PLUGIN(DeepSeekAdapter, "deepseek", "1.0.0", "DeepSeek",
+                          MG_CAP_CHAT | MG_CAP_CHAT_STREAM | MG_CAP_LIST_MODELS, kConfigSchema);
