@@ -5,6 +5,7 @@
 #
 #   scripts/setup.sh runtime   build and run the gateway
 #   scripts/setup.sh test      also GoogleTest, PostgreSQL, Node.js + npm packages
+#   scripts/setup.sh fuzz      runtime plus clang and its libFuzzer runtime (scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-test}
@@ -15,6 +16,9 @@ packages=(build-essential cmake pkg-config ccache
   libcurl4-openssl-dev libssl-dev libgoogle-perftools-dev ca-certificates)
 if [ "$mode" = test ]; then
   packages+=(libgtest-dev libgmock-dev postgresql)
+fi
+if [ "$mode" = fuzz ]; then
+  packages+=(clang libclang-rt-14-dev)
 fi
 
 missing=()

@@ -2,7 +2,10 @@
 #
 # Builds <name>.so, a loadable ModelGate plugin: a MODULE library with no "lib"
 # prefix, hidden symbols (only the entry symbol is exported), linked against
-# ModelGate::sdk, with undefined symbols refused at link time.
+# ModelGate::sdk, with undefined symbols refused at link time. The exception:
+# clang's sanitizer and fuzzer runtimes live in the executable that loads the
+# plugin, so a plugin built with clang and -fsanitize=... in CMAKE_CXX_FLAGS (or
+# with MODELGATE_PLUGIN_ALLOW_UNDEFINED set) leaves their symbols undefined.
 function(modelgate_add_plugin name)
   cmake_parse_arguments(ARG "" "OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
   add_library(${name} MODULE ${ARG_SOURCES})
@@ -16,7 +19,13 @@ function(modelgate_add_plugin name)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     POSITION_INDEPENDENT_CODE ON)
-  target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  set(allow_undefined ${MODELGATE_PLUGIN_ALLOW_UNDEFINED})
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang" AND CMAKE_CXX_FLAGS MATCHES "-fsanitize=")
+    set(allow_undefined ON)
+  endif()
+  if(NOT allow_undefined)
+    target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  endif()
   if(ARG_OUTPUT_DIRECTORY)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${ARG_OUTPUT_DIRECTORY})
   endif()

@@ -170,7 +170,9 @@ std::string validate_options(const nlohmann::json& schema, nlohmann::json& optio
                   (type == "object" && it->is_object()) || (type == "array" && it->is_array());
         if (!ok) return "option '" + name + "' must be of type " + type;
     }
-    for (const auto& [key, value] : options.items()) {
+    for (const auto& item : options.items()) {
+        // Not a structured binding: clang before 16 cannot capture one in a lambda.
+        const std::string& key = item.key();
         bool known = std::any_of(schema.begin(), schema.end(), [&](const nlohmann::json& f) {
             return f.is_object() && f.value("name", "") == key;
         });

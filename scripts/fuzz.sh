@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Fuzzes provider plugins with libFuzzer under AddressSanitizer and UBSan: each
+# plugin's response parser (chat, embeddings, model list), stream decoder (fed
+# in pieces the fuzzer chooses), error classifier and request builder, loaded
+# through the SDK's host loader (tests/fuzz/adapter_fuzz.cpp). Seeds come from
+# each plugin's fixtures.
+#
+#   scripts/fuzz.sh [SECONDS] [PLUGIN...]
+#
+# SECONDS  time per plugin (default 60)
+# PLUGIN   a bundled provider (openai, deepseek, ...), "template" for
+#          sdk/template's acme.so (built out of tree against the SDK installed
+#          from this build, as a third party builds it), or a path to a .so
+#          built with clang and -fsanitize=fuzzer-no-link,address,undefined,
+#          optionally followed by :FIXTURES_DIR. Default: every bundled provider
+#          plugin and the template.
+#
+# Builds with clang in build-fuzz/ (JOBS, default 2, sets the parallelism).
+# Inputs that crash or break the plugin contract are saved in
+# build-fuzz/fuzz/<plugin>/artifacts/ and fail the script (exit 1); the corpus
+# the fuzzer grows stays in build-fuzz/fuzz/<plugin>/corpus/ for the next run.
+# Reproduce one with:
+#   MODELGATE_FUZZ_PLUGIN=<.so> build-fuzz/tests/fuzz/adapter_fuzz <artifact>
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+[ $# -gt 0 ] && shift
+jobs=${JOBS:-2}
+dir=$PWD/build-fuzz
+sanitize="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+
+bash scripts/setup.sh fuzz
+
+echo "fuzz: building the harness in $dir"
+cmake -S . -B "$dir" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMODELGATE_FUZZ=ON -DMODELGATE_BUILD_TESTS=OFF >/dev/null
+cmake --build "$dir" -j"$jobs" --target adapter_fuzz adapter_fuzz_seeds
+
+# name -> "so<TAB>fixtures" for the bundled plugins.
+declare -A bundled=()
+bundled_names=()
+while IFS=$'\t' read -r name so fixtures; do
+  [ -n "$name" ] || continue
+  bundled[$name]="$so"$'\t'"$fixtures"
+  bundled_names+=("$name")
+done <"$dir/fuzz-plugins.txt"
+
+requested=("$@")
+[ ${#requested[@]} -gt 0 ] || requested=("${bundled_names[@]}" template)
+
+failed=()
+results=()
+targets=()  # "name<TAB>so<TAB>fixtures"
+for want in "${requested[@]}"; do
+  if [ "$want" = template ] || [ "$want" = acme ]; then
+    echo "fuzz: building sdk/template against the SDK installed from $dir"
+    cmake --install "$dir" --prefix "$dir/sdk" --component sdk >/dev/null
+    if cmake -S sdk/template -B "$dir/template" -DCMAKE_CXX_COMPILER=clang++ \
+        -DCMAKE_CXX_FLAGS="$sanitize" -DCMAKE_PREFIX_PATH="$dir/sdk" -DBUILD_TESTING=OFF \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+      cmake --build "$dir/template" -j"$jobs"; then
+      targets+=("template"$'\t'"$dir/template/acme.so"$'\t'"$PWD/sdk/template/fixtures")
+    else
+      failed+=("template (build)")
+    fi
+  elif [ -n "${bundled[$want]:-}" ]; then
+    echo "fuzz: building $want"
+    if cmake --build "$dir" -j"$jobs" --target "$want"; then
+      targets+=("$want"$'\t'"${bundled[$want]}")
+    else
+      failed+=("$want (build)")
+    fi
+  elif [[ "${want%%:*}" == *.so ]] && [ -f "${want%%:*}" ]; then
+    so=$(realpath "${want%%:*}")
+    fixtures=""
+    [[ "$want" == *:* ]] && fixtures=$(realpath "${want#*:}")
+    targets+=("$(basename "$so" .so)"$'\t'"$so"$'\t'"$fixtures")
+  else
+    echo "fuzz: unknown plugin '$want' (bundled: ${bundled_names[*]} template; or a path to a .so)" >&2
+    exit 2
+  fi
+done
+
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for entry in "${targets[@]}"; do
+  IFS=$'\t' read -r name so fixtures <<<"$entry"
+  work=$dir/fuzz/$name
+  rm -rf "$work/seeds"
+  mkdir -p "$work/corpus" "$work/artifacts"
+  "$dir/tests/fuzz/adapter_fuzz_seeds" "$fixtures" "$work/seeds" >/dev/null
+  echo "fuzz: $name for ${seconds}s ($so)"
+  rc=0
+  MODELGATE_FUZZ_PLUGIN=$so MODELGATE_FUZZ_FIXTURES=$fixtures \
+    "$dir/tests/fuzz/adapter_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -max_len=8192 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
+    "$work/corpus" "$work/seeds" >"$work/fuzz.log" 2>&1 || rc=$?
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$work/fuzz.log" | tail -1 || true)
+  if [ "$rc" -eq 0 ]; then
+    results+=("$name: ok, ${runs:-?} runs in ${seconds}s, ${cov:-cov: ?}, corpus $(ls "$work/corpus" | wc -l)")
+  else
+    echo "fuzz: $name FAILED (exit $rc); the end of $work/fuzz.log:" >&2
+    tail -n 40 "$work/fuzz.log" >&2
+    results+=("$name: FAILED after ${runs:-?} runs; inputs in $work/artifacts/: $(ls "$work/artifacts" | tr '\n' ' ')")
+    failed+=("$name")
+  fi
+done
+
+echo "fuzz: results"
+for r in "${results[@]}"; do echo "  $r"; done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "fuzz: no crashes"
