@@ -34,30 +34,12 @@ constexpr const char* kConfigSchema = R"([
    "help": "Headers added to every upstream request, e.g. {\"X-Trace\": \"gw\"}"}
 ])";
 
-bool has_line_break(std::string_view s) {
-    return s.find_first_of("\r\n") != std::string_view::npos;
-}
-
 class MiniMaxAdapter final : public modelgate::sdk::ProviderAdapter {
   public:
     explicit MiniMaxAdapter(const ProviderConfig& config)
         : config_(config), reasoning_split_(config.option<bool>("reasoning_split", false)) {
-        if (config_.base_url.rfind("http://", 0) != 0 &&
-            config_.base_url.rfind("https://", 0) != 0) {
-            throw InvalidRequest("base_url must start with http:// or https://");
-        }
-        json extra = config.option<json>("extra_headers", json::object());
-        if (!extra.is_object()) throw InvalidRequest("extra_headers must be an object of strings");
-        for (const auto& [name, value] : extra.items()) {
-            if (!value.is_string())
-                throw InvalidRequest("extra header '" + name + "' must be a string");
-            const auto& v = value.get_ref<const std::string&>();
-            if (name.empty() || has_line_break(name) || has_line_break(v) ||
-                name.find(':') != std::string::npos) {
-                throw InvalidRequest("extra header '" + name + "' is not a valid header");
-            }
-            extra_headers_.emplace_back(name, v);
-        }
+        modelgate::sdk::require_http_url(config_.base_url);
+        extra_headers_ = modelgate::sdk::extra_headers_option(config);
     }
 
     UpstreamRequest build_request(const Call& call) override {

@@ -33,10 +33,6 @@ constexpr const char* kConfigSchema = R"([
    "help": "Headers added to every upstream request, e.g. for an authenticating proxy in front of Ollama"}
 ])";
 
-bool has_line_break(std::string_view s) {
-    return s.find_first_of("\r\n") != std::string_view::npos;
-}
-
 bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
@@ -70,8 +66,7 @@ class OllamaAdapter final : public sdk::ProviderAdapter {
   public:
     explicit OllamaAdapter(const ProviderConfig& config) : name_(config.name) {
         base_url_ = config.base_url;
-        if (base_url_.rfind("http://", 0) != 0 && base_url_.rfind("https://", 0) != 0)
-            throw InvalidRequest("base_url must start with http:// or https://");
+        modelgate::sdk::require_http_url(base_url_);
         // The native API lives at the root; tolerate a URL copied from Ollama's
         // OpenAI-compatible endpoint (/v1) or from the API's docs (/api).
         for (std::string_view suffix : {"/v1", "/api"}) {
@@ -82,7 +77,7 @@ class OllamaAdapter final : public sdk::ProviderAdapter {
         }
 
         settings_.keep_alive = config.option<std::string>("keep_alive", "");
-        if (has_line_break(settings_.keep_alive))
+        if (sdk::has_line_break(settings_.keep_alive))
             throw InvalidRequest("keep_alive must be a duration such as \"10m\"");
         sdk::json think = config.option<sdk::json>("think", nullptr);
         if (think.is_boolean()) settings_.think = think.get<bool>();
@@ -90,18 +85,7 @@ class OllamaAdapter final : public sdk::ProviderAdapter {
         if (!options.is_object()) throw InvalidRequest("options must be an object");
         settings_.default_options = std::move(options);
 
-        sdk::json extra = config.option<sdk::json>("extra_headers", sdk::json::object());
-        if (!extra.is_object()) throw InvalidRequest("extra_headers must be an object of strings");
-        for (const auto& [name, value] : extra.items()) {
-            if (!value.is_string())
-                throw InvalidRequest("extra header '" + name + "' must be a string");
-            const auto& v = value.get_ref<const std::string&>();
-            if (name.empty() || has_line_break(name) || has_line_break(v) ||
-                name.find(':') != std::string::npos) {
-                throw InvalidRequest("extra header '" + name + "' is not a valid header");
-            }
-            extra_headers_.emplace_back(name, v);
-        }
+        extra_headers_ = modelgate::sdk::extra_headers_option(config);
     }
 
     UpstreamRequest build_request(const Call& call) override {

@@ -40,27 +40,6 @@ constexpr const char* kConfigSchema = R"schema([
    "help": "Headers added to every upstream request, e.g. {\"X-Trace\": \"1\"}"}
 ])schema";
 
-bool has_line_break(std::string_view s) {
-    return s.find_first_of("\r\n") != std::string_view::npos;
-}
-
-std::vector<std::pair<std::string, std::string>> read_extra_headers(const ProviderConfig& config) {
-    std::vector<std::pair<std::string, std::string>> out;
-    json extra = config.option<json>("extra_headers", json::object());
-    if (!extra.is_object()) throw InvalidRequest("extra_headers must be an object of strings");
-    for (const auto& [name, value] : extra.items()) {
-        if (!value.is_string())
-            throw InvalidRequest("extra header '" + name + "' must be a string");
-        const auto& v = value.get_ref<const std::string&>();
-        if (name.empty() || has_line_break(name) || has_line_break(v) ||
-            name.find(':') != std::string::npos) {
-            throw InvalidRequest("extra header '" + name + "' is not a valid header");
-        }
-        out.emplace_back(name, v);
-    }
-    return out;
-}
-
 std::string dump(const json& j) {
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -103,12 +82,9 @@ json parse_answer(std::string_view body) {
 class ZhipuAdapter final : public modelgate::sdk::ProviderAdapter {
   public:
     explicit ZhipuAdapter(const ProviderConfig& config)
-        : config_(config), extra_headers_(read_extra_headers(config)) {
+        : config_(config), extra_headers_(modelgate::sdk::extra_headers_option(config)) {
         if (config_.base_url.empty()) config_.base_url = kDefaultBaseUrl;
-        if (config_.base_url.rfind("http://", 0) != 0 &&
-            config_.base_url.rfind("https://", 0) != 0) {
-            throw InvalidRequest("base_url must start with http:// or https://");
-        }
+        modelgate::sdk::require_http_url(config_.base_url);
     }
 
     UpstreamRequest build_request(const Call& call) override {

@@ -172,6 +172,38 @@ struct ProviderConfig {
     }
 };
 
+// True when s holds a CR or LF (never allowed in a header name or value).
+inline bool has_line_break(std::string_view s) {
+    return s.find_first_of("\r\n") != std::string_view::npos;
+}
+
+// Throws InvalidRequest unless url starts with http:// or https://.
+inline void require_http_url(std::string_view url, std::string_view what = "base_url") {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+        throw InvalidRequest(std::string(what) + " must start with http:// or https://");
+}
+
+// The "extra_headers" option ({"Name": "value", ...}) as header pairs; throws
+// InvalidRequest for anything that is not a valid single-line header.
+inline std::vector<std::pair<std::string, std::string>> extra_headers_option(
+    const ProviderConfig& config) {
+    std::vector<std::pair<std::string, std::string>> out;
+    json extra = config.option<json>("extra_headers", json::object());
+    if (!extra.is_object()) throw InvalidRequest("extra_headers must be an object of strings");
+    for (const auto& item : extra.items()) {
+        const std::string& name = item.key();
+        if (!item.value().is_string())
+            throw InvalidRequest("extra header '" + name + "' must be a string");
+        const auto& v = item.value().get_ref<const std::string&>();
+        if (name.empty() || has_line_break(name) || has_line_break(v) ||
+            name.find(':') != std::string::npos) {
+            throw InvalidRequest("extra header '" + name + "' is not a valid header");
+        }
+        out.emplace_back(name, v);
+    }
+    return out;
+}
+
 struct UpstreamRequest {
     std::string method = "POST";
     std::string url;

@@ -45,10 +45,7 @@ class AcmeAdapter final : public modelgate::sdk::ProviderAdapter {
     // Throwing InvalidRequest refuses the configuration; the admin sees the message.
     explicit AcmeAdapter(const ProviderConfig& config)
         : config_(config), default_max_tokens_(config.option<int64_t>("default_max_tokens", 1024)) {
-        if (config_.base_url.rfind("http://", 0) != 0 &&
-            config_.base_url.rfind("https://", 0) != 0) {
-            throw InvalidRequest("base_url must start with http:// or https://");
-        }
+        modelgate::sdk::require_http_url(config_.base_url);
         if (default_max_tokens_ < 1 || default_max_tokens_ > kMaxTokensLimit) {
             throw InvalidRequest("default_max_tokens must be between 1 and 1000000");
         }
