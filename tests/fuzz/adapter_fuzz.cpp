@@ -43,36 +43,7 @@ namespace host = modelgate::host;
 // ---------------------------------------------------------------------------
 
 void host_log(mg_plugin_handle*, int32_t, mg_str) {}
-int32_t no_route(mg_plugin_handle*, mg_str, mg_str, int32_t, mg_route_fn, void*) {
-    return MG_ERR_UNSUPPORTED;
-}
-int32_t no_sql(mg_plugin_handle*, mg_str, mg_str, const mg_sink*, const mg_sink*) {
-    return MG_ERR_UNSUPPORTED;
-}
-mg_str dialect(mg_plugin_handle*) {
-    return {"sqlite", 6};
-}
-int32_t no_job(mg_plugin_handle*, mg_str, int64_t, mg_job_fn, void*) {
-    return MG_ERR_UNSUPPORTED;
-}
-int32_t no_llm(mg_plugin_handle*, mg_str, const mg_sink*, const mg_sink*) {
-    return -1;
-}
-void i18n(mg_plugin_handle*, mg_str, mg_str key, const mg_sink* out) {
-    if (out != nullptr) out->append(out->ctx, key.data, key.len);
-}
-
-const mg_host_api kHost = {sizeof(mg_host_api),
-                           MG_ABI_MAJOR,
-                           MG_ABI_MINOR,
-                           {"adapter_fuzz", 12},
-                           &host_log,
-                           &no_route,
-                           &no_sql,
-                           &dialect,
-                           &no_job,
-                           &no_llm,
-                           &i18n};
+const mg_host_api kHost = host::standalone_host_api("adapter_fuzz", &host_log);
 
 mg_plugin_handle g_handle;
 std::shared_ptr<host::Adapter> g_adapter;

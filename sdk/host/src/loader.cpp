@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <boost/dll/import.hpp>
 #include <boost/dll/shared_library.hpp>
+#include <cstring>
 #include <modelgate/host/loader.hpp>
 #include <mutex>
 #include <string_view>
@@ -179,6 +180,44 @@ std::string validate_options(const nlohmann::json& schema, nlohmann::json& optio
         if (!known) return "unknown option '" + key + "'";
     }
     return {};
+}
+
+namespace {
+
+int32_t no_route(mg_plugin_handle*, mg_str, mg_str, int32_t, mg_route_fn, void*) {
+    return MG_ERR_UNSUPPORTED;
+}
+int32_t no_sql(mg_plugin_handle*, mg_str, mg_str, const mg_sink*, const mg_sink*) {
+    return MG_ERR_UNSUPPORTED;
+}
+mg_str sqlite_dialect(mg_plugin_handle*) {
+    return {"sqlite", 6};
+}
+int32_t no_job(mg_plugin_handle*, mg_str, int64_t, mg_job_fn, void*) {
+    return MG_ERR_UNSUPPORTED;
+}
+int32_t no_llm(mg_plugin_handle*, mg_str, const mg_sink*, const mg_sink*) {
+    return -1;
+}
+void key_as_translation(mg_plugin_handle*, mg_str, mg_str key, const mg_sink* out) {
+    if (out != nullptr) out->append(out->ctx, key.data, key.len);
+}
+
+}  // namespace
+
+mg_host_api standalone_host_api(const char* host_name,
+                                void (*log_fn)(mg_plugin_handle*, int32_t, mg_str)) {
+    return {sizeof(mg_host_api),
+            MG_ABI_MAJOR,
+            MG_ABI_MINOR,
+            {host_name, std::strlen(host_name)},
+            log_fn,
+            &no_route,
+            &no_sql,
+            &sqlite_dialect,
+            &no_job,
+            &no_llm,
+            &key_as_translation};
 }
 
 }  // namespace modelgate::host

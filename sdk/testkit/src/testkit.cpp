@@ -30,36 +30,7 @@ void host_log(mg_plugin_handle*, int32_t level, mg_str message) {
     if (level >= MG_LOG_WARN)
         std::cerr << "[plugin] " << std::string(message.data, message.len) << "\n";
 }
-int32_t no_route(mg_plugin_handle*, mg_str, mg_str, int32_t, mg_route_fn, void*) {
-    return MG_ERR_UNSUPPORTED;
-}
-int32_t no_sql(mg_plugin_handle*, mg_str, mg_str, const mg_sink*, const mg_sink*) {
-    return MG_ERR_UNSUPPORTED;
-}
-mg_str dialect(mg_plugin_handle*) {
-    return {"sqlite", 6};
-}
-int32_t no_job(mg_plugin_handle*, mg_str, int64_t, mg_job_fn, void*) {
-    return MG_ERR_UNSUPPORTED;
-}
-int32_t no_llm(mg_plugin_handle*, mg_str, const mg_sink*, const mg_sink*) {
-    return -1;
-}
-void i18n(mg_plugin_handle*, mg_str, mg_str key, const mg_sink* out) {
-    if (out != nullptr) out->append(out->ctx, key.data, key.len);
-}
-
-const mg_host_api kHost = {sizeof(mg_host_api),
-                           MG_ABI_MAJOR,
-                           MG_ABI_MINOR,
-                           {"testkit", 7},
-                           &host_log,
-                           &no_route,
-                           &no_sql,
-                           &dialect,
-                           &no_job,
-                           &no_llm,
-                           &i18n};
+const mg_host_api kHost = host::standalone_host_api("testkit", &host_log);
 
 struct Loaded {
     mg_plugin_handle handle;

@@ -39,6 +39,13 @@ LoadResult load_plugin(const std::string& path, const mg_host_api* host, mg_plug
 // fills defaults. Returns what is wrong, empty when valid.
 std::string validate_options(const nlohmann::json& schema, nlohmann::json& options);
 
+// The host table for tools that load a provider plugin outside a gateway (the
+// conformance kit, the fuzzer): logging through log_fn, and every feature
+// service (routes, SQL, jobs, LLM calls) answering "not here". host_name must
+// outlive the table.
+mg_host_api standalone_host_api(const char* host_name,
+                                void (*log_fn)(mg_plugin_handle*, int32_t, mg_str));
+
 std::string abi_version_string(uint16_t major, uint16_t minor);
 std::vector<std::string> capability_names(uint64_t capabilities);
 
