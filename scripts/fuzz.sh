@@ -54,9 +54,10 @@ targets=()  # "name<TAB>so<TAB>fixtures"
 for want in "${requested[@]}"; do
   if [ "$want" = template ] || [ "$want" = acme ]; then
     echo "fuzz: building sdk/template against the SDK installed from $dir"
-    cmake --install "$dir" --prefix "$dir/sdk" --component sdk >/dev/null
+    cmake --install "$dir" --prefix "$dir/sdk-install" --component sdk >/dev/null
+    rm -f "$dir/template/CMakeCache.txt"
     if cmake -S sdk/template -B "$dir/template" -DCMAKE_CXX_COMPILER=clang++ \
-        -DCMAKE_CXX_FLAGS="$sanitize" -DCMAKE_PREFIX_PATH="$dir/sdk" -DBUILD_TESTING=OFF \
+        -DCMAKE_CXX_FLAGS="$sanitize" -DCMAKE_PREFIX_PATH="$dir/sdk-install" -DBUILD_TESTING=OFF \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
       cmake --build "$dir/template" -j"$jobs"; then
       targets+=("template"$'\t'"$dir/template/acme.so"$'\t'"$PWD/sdk/template/fixtures")
@@ -69,6 +70,16 @@ for want in "${requested[@]}"; do
       targets+=("$want"$'\t'"${bundled[$want]}")
     else
       failed+=("$want (build)")
+    fi
+    # A plugin may add a fuzzer of its own (<plugin>_fuzz) for properties the
+    # ABI-level harness cannot see; it runs for the same time.
+    if cmake --build "$dir" --target help | grep "^\.\.\. ${want}_fuzz\$" >/dev/null; then
+      if cmake --build "$dir" -j"$jobs" --target "${want}_fuzz"; then
+        exe=$(find "$dir/providers/$want" -maxdepth 1 -type f -name "${want}_fuzz" | head -n 1)
+        targets+=("${want}_fuzz"$'\t'-$'\t'-$'\t'"$exe")  # "-": no .so, no fixtures
+      else
+        failed+=("${want}_fuzz (build)")
+      fi
     fi
   elif [[ "${want%%:*}" == *.so ]] && [ -f "${want%%:*}" ]; then
     so=$(realpath "${want%%:*}")
@@ -83,16 +94,18 @@ done
 
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for entry in "${targets[@]}"; do
-  IFS=$'\t' read -r name so fixtures <<<"$entry"
+  IFS=$'\t' read -r name so fixtures exe <<<"$entry"
+  [ "$so" = - ] && so=
+  [ "$fixtures" = - ] && fixtures=
   work=$dir/fuzz/$name
   rm -rf "$work/seeds"
-  mkdir -p "$work/corpus" "$work/artifacts"
-  "$dir/tests/fuzz/adapter_fuzz_seeds" "$fixtures" "$work/seeds" >/dev/null
-  echo "fuzz: $name for ${seconds}s ($so)"
+  mkdir -p "$work/corpus" "$work/artifacts" "$work/seeds"
+  [ -n "$fixtures" ] && "$dir/tests/fuzz/adapter_fuzz_seeds" "$fixtures" "$work/seeds" >/dev/null
+  echo "fuzz: $name for ${seconds}s (${exe:-$so})"
   rc=0
   MODELGATE_FUZZ_PLUGIN=$so MODELGATE_FUZZ_FIXTURES=$fixtures \
-    "$dir/tests/fuzz/adapter_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=8192 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
+    "${exe:-$dir/tests/fuzz/adapter_fuzz}" -max_total_time="$seconds" -timeout=10 \
+    -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 -artifact_prefix="$work/artifacts/" \
     "$work/corpus" "$work/seeds" >"$work/fuzz.log" 2>&1 || rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$work/fuzz.log" | tail -1 || true)
