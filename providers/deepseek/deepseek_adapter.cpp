@@ -90,24 +90,9 @@ std::string_view trim_leading_whitespace(std::string_view s) {
 }
 
 // OpenAI's decoder, plus: a chunk finished with "insufficient_system_resource" is
-// forwarded without that finish reason and the stream then ends with an error.
-// transform() cannot emit events, so the decoder sees its own output through a
-// relay sink and adds the error right after that chunk.
-class DeepSeekStreamDecoder final : public modelgate::sdk::openai::StreamDecoder {
-    using Base = modelgate::sdk::openai::StreamDecoder;
-
-  public:
-    void feed(std::string_view bytes, EventSink& sink) override {
-        Relay relay{this, &sink};
-        EventSink inner(&relay.raw);
-        Base::feed(bytes, inner);
-    }
-    void finish(EventSink& sink) override {
-        Relay relay{this, &sink};
-        EventSink inner(&relay.raw);
-        Base::finish(inner);
-    }
-
+// forwarded without that finish reason and the stream then ends with an error,
+// added by relay() right after that chunk (transform() cannot emit events).
+class DeepSeekStreamDecoder final : public modelgate::sdk::openai::RelayingStreamDecoder {
   protected:
     bool transform(json& chunk) override {
         auto choices = chunk.find("choices");
@@ -126,45 +111,16 @@ class DeepSeekStreamDecoder final : public modelgate::sdk::openai::StreamDecoder
         return changed;
     }
 
-  private:
-    struct Relay {
-        DeepSeekStreamDecoder* self;
-        EventSink* out;
-        mg_event_sink raw{sizeof(mg_event_sink), this, &Relay::emit};
-        static void emit(void* ctx, int32_t kind, uint32_t flags, const char* data, uint64_t len) {
-            auto* r = static_cast<Relay*>(ctx);
-            r->self->relay(kind, flags, std::string_view(data, static_cast<std::size_t>(len)),
-                           *r->out);
-        }
-    };
-
-    void relay(int32_t kind, uint32_t flags, std::string_view data, EventSink& out) {
-        switch (kind) {
-            case MG_EVENT_CHUNK:
-                out.chunk(data, (flags & MG_CHUNK_USAGE_ONLY) != 0);
-                if (pending_error_) {
-                    json error = std::move(*pending_error_);
-                    pending_error_.reset();
-                    fail(out, error);
-                }
-                break;
-            case MG_EVENT_USAGE:
-                out.usage(json::parse(data, nullptr, false));
-                break;
-            case MG_EVENT_TEXT:
-                out.text(data);
-                break;
-            case MG_EVENT_DONE:
-                out.done();
-                break;
-            case MG_EVENT_ERROR:
-                out.error(json::parse(data, nullptr, false));
-                break;
-            default:
-                break;
+    void relay(int32_t kind, uint32_t flags, std::string_view data, EventSink& out) override {
+        out.forward(kind, flags, data);
+        if (kind == MG_EVENT_CHUNK && pending_error_) {
+            json error = std::move(*pending_error_);
+            pending_error_.reset();
+            fail(out, error);
         }
     }
 
+  private:
     std::optional<json> pending_error_;
 };
 
@@ -205,11 +161,7 @@ class DeepSeekAdapter final : public modelgate::sdk::ProviderAdapter {
                                   std::string_view body) override {
         ParsedResponse out;
         if (call.op == Operation::list_models) {
-            json parsed = json::parse(body, nullptr, false);
-            if (parsed.is_discarded()) throw std::runtime_error("upstream model list is not JSON");
-            if (parsed.is_object() && parsed.contains("error") && !parsed["error"].is_null())
-                throw UpstreamError("upstream answered the model list with an error");
-            out.body = modelgate::sdk::openai::normalize_model_list(parsed, config_.name).dump();
+            out.body = modelgate::sdk::openai::model_list_body(body, config_.name);
             return out;
         }
         auto answer = modelgate::sdk::openai::summarize_answer(body);

@@ -69,12 +69,7 @@ class OpenAiAdapter final : public modelgate::sdk::ProviderAdapter {
                                   std::string_view body) override {
         ParsedResponse out;
         if (call.op == Operation::list_models) {
-            json parsed = json::parse(body, nullptr, false);
-            if (parsed.is_discarded()) throw std::runtime_error("upstream model list is not JSON");
-            if (parsed.is_object() && parsed.contains("error") && !parsed["error"].is_null()) {
-                throw UpstreamError("upstream answered the model list with an error");
-            }
-            out.body = modelgate::sdk::openai::normalize_model_list(parsed, config_.name).dump();
+            out.body = modelgate::sdk::openai::model_list_body(body, config_.name);
             return out;
         }
         auto answer = modelgate::sdk::openai::summarize_answer(body);

@@ -4,29 +4,6 @@
 
 namespace modelgate::providers::zhipu {
 
-struct StreamDecoder::Relay {
-    StreamDecoder* self;
-    sdk::EventSink* out;
-    mg_event_sink raw{sizeof(mg_event_sink), this, &Relay::emit};
-
-    static void emit(void* ctx, int32_t kind, uint32_t flags, const char* data, uint64_t len) {
-        auto* r = static_cast<Relay*>(ctx);
-        r->self->relay(kind, flags, std::string_view(data, static_cast<std::size_t>(len)), *r->out);
-    }
-};
-
-void StreamDecoder::feed(std::string_view bytes, sdk::EventSink& sink) {
-    Relay relay{this, &sink};
-    sdk::EventSink inner(&relay.raw);
-    Base::feed(bytes, inner);
-}
-
-void StreamDecoder::finish(sdk::EventSink& sink) {
-    Relay relay{this, &sink};
-    sdk::EventSink inner(&relay.raw);
-    Base::finish(inner);
-}
-
 bool StreamDecoder::transform(sdk::json& chunk) {
     bool changed = false;
     if (!chunk.contains("object")) {
@@ -72,35 +49,22 @@ bool StreamDecoder::transform(sdk::json& chunk) {
 
 void StreamDecoder::relay(int32_t kind, uint32_t flags, std::string_view data,
                           sdk::EventSink& out) {
-    switch (kind) {
-        case MG_EVENT_CHUNK:
-            out.chunk(data, (flags & MG_CHUNK_USAGE_ONLY) != 0);
-            if (split_usage_chunk_) {
-                sdk::json split = std::move(*split_usage_chunk_);
-                split_usage_chunk_.reset();
-                out.usage(split["usage"]);
-                out.chunk_json(split, true);
-            }
-            if (pending_error_) {
-                sdk::json error = std::move(*pending_error_);
-                pending_error_.reset();
-                fail(out, error);
-            }
-            break;
-        case MG_EVENT_USAGE:
-            out.usage(sdk::json::parse(data, nullptr, false));
-            break;
-        case MG_EVENT_TEXT:
-            out.text(data);
-            break;
-        case MG_EVENT_DONE:
-            out.done();
-            break;
-        case MG_EVENT_ERROR:
-            out.error(map_error_object(sdk::json::parse(data, nullptr, false)));
-            break;
-        default:
-            break;
+    if (kind == MG_EVENT_ERROR) {
+        out.error(map_error_object(sdk::json::parse(data, nullptr, false)));
+        return;
+    }
+    out.forward(kind, flags, data);
+    if (kind != MG_EVENT_CHUNK) return;
+    if (split_usage_chunk_) {
+        sdk::json split = std::move(*split_usage_chunk_);
+        split_usage_chunk_.reset();
+        out.usage(split["usage"]);
+        out.chunk_json(split, true);
+    }
+    if (pending_error_) {
+        sdk::json error = std::move(*pending_error_);
+        pending_error_.reset();
+        fail(out, error);
     }
 }
 

@@ -18,22 +18,14 @@
 
 namespace modelgate::providers::zhipu {
 
-class StreamDecoder final : public sdk::openai::StreamDecoder {
-    using Base = sdk::openai::StreamDecoder;
-
-  public:
-    void feed(std::string_view bytes, sdk::EventSink& sink) override;
-    void finish(sdk::EventSink& sink) override;
-
+class StreamDecoder final : public sdk::openai::RelayingStreamDecoder {
   protected:
     bool transform(sdk::json& chunk) override;
+    // Adds what must follow a chunk (transform() cannot emit events) and maps
+    // error events.
+    void relay(int32_t kind, uint32_t flags, std::string_view data, sdk::EventSink& out) override;
 
   private:
-    // transform() cannot emit events, so the base decoder writes into a relay that
-    // forwards to the core's sink and adds what must follow a chunk.
-    struct Relay;
-    void relay(int32_t kind, uint32_t flags, std::string_view data, sdk::EventSink& out);
-
     std::optional<sdk::json> split_usage_chunk_;  // to send after the current chunk
     std::optional<sdk::json> pending_error_;      // to end the stream with after it
 };

@@ -134,6 +134,41 @@ class StreamDecoder : public sdk::StreamDecoder {
     bool saw_finish_reason_ = false;
 };
 
+// An OpenAI StreamDecoder that sees each event it emits before the core does.
+// transform() can only rewrite a chunk; a subclass that must also add events
+// after a chunk (an error, a split-off usage chunk) or rewrite error events
+// overrides relay(), which by default passes every event on unchanged.
+class RelayingStreamDecoder : public StreamDecoder {
+  public:
+    void feed(std::string_view bytes, EventSink& sink) override {
+        Relay relay{this, &sink};
+        EventSink inner(&relay.raw);
+        StreamDecoder::feed(bytes, inner);
+    }
+    void finish(EventSink& sink) override {
+        Relay relay{this, &sink};
+        EventSink inner(&relay.raw);
+        StreamDecoder::finish(inner);
+    }
+
+  protected:
+    virtual void relay(int32_t kind, uint32_t flags, std::string_view data, EventSink& out) {
+        out.forward(kind, flags, data);
+    }
+
+  private:
+    struct Relay {
+        RelayingStreamDecoder* self;
+        EventSink* out;
+        mg_event_sink raw{sizeof(mg_event_sink), this, &Relay::emit};
+        static void emit(void* ctx, int32_t kind, uint32_t flags, const char* data, uint64_t len) {
+            auto* r = static_cast<Relay*>(ctx);
+            r->self->relay(kind, flags, std::string_view(data, static_cast<std::size_t>(len)),
+                           *r->out);
+        }
+    };
+};
+
 // Parses a whole chat/embeddings answer: checks it is a JSON object, reports an
 // error body as UpstreamError-worthy by returning false, and extracts usage.
 struct WholeAnswer {
@@ -300,6 +335,17 @@ inline json normalize_model_list(const json& body, std::string_view owned_by) {
         }
     }
     return out;
+}
+
+// An upstream's model list answer (a body of any shape normalize_model_list
+// reads) as OpenAI's list, serialized. Throws std::runtime_error when the body
+// is not JSON and UpstreamError when it is an error object.
+inline std::string model_list_body(std::string_view body, std::string_view owned_by) {
+    json parsed = json::parse(body, nullptr, false);
+    if (parsed.is_discarded()) throw std::runtime_error("upstream model list is not JSON");
+    if (parsed.is_object() && parsed.contains("error") && !parsed["error"].is_null())
+        throw UpstreamError("upstream answered the model list with an error");
+    return normalize_model_list(parsed, owned_by).dump();
 }
 
 }  // namespace modelgate::sdk::openai

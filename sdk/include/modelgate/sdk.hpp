@@ -244,6 +244,8 @@ class EventSink {
     void text(std::string_view generated) {
         if (!generated.empty()) emit(MG_EVENT_TEXT, 0, generated);
     }
+    // Passes on an event exactly as another sink received it (kind, flags, data).
+    void forward(int32_t kind, uint32_t flags, std::string_view data) { emit(kind, flags, data); }
 
   private:
     void emit(int32_t kind, uint32_t flags, std::string_view data) {
