@@ -4,7 +4,7 @@
 
 #include "admin/fields.hpp"
 #include "http/request_util.hpp"
-#include "http/server.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/time.hpp"
 
@@ -28,8 +28,9 @@ std::string AdminRequest::query_value(const std::string& name, const std::string
 
 Result<nlohmann::json> parse_body(const AdminRequest& req) {
     if (req.body.empty()) return nlohmann::json::object();
-    auto j = nlohmann::json::parse(req.body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    auto j = parse_json_body(req.body);
+    if (!j) return j.error();
+    if (!j->is_object()) {
         return make_error(ErrorCode::invalid_json, "The request body must be a JSON object.",
                           "invalid_json");
     }
@@ -44,51 +45,34 @@ void AdminApi::reload() {
 
 void AdminApi::route(http::Router& router, const std::string& method, const std::string& pattern,
                      AdminHandler handler, bool public_route) {
+    http::RouteOptions options;
+    options.max_body = kMaxAdminBodyBytes;
+    if (!public_route) {
+        // A session this instance knows may send a full body; anyone else the
+        // server's small bound. The handler checks the session either way.
+        options.admit = [this](const http::Request& head) {
+            http::Admission a;
+            a.authenticated = ctx_.auth.known_session(head.cookie(kSessionCookie));
+            return a;
+        };
+    }
     router.add(
         method, pattern,
         [this, method, handler = std::move(handler), public_route](
-            http::RequestContext& ctx, Pistache::Http::ResponseWriter& w) {
+            http::Request& request, const http::ResponderPtr& responder) {
             auto req = std::make_shared<AdminRequest>();
             req->method = method;
-            req->path = std::string(ctx.path);
-            req->params = ctx.params;
-            const auto& q = ctx.request.query();
-            for (auto it = q.parameters_begin(); it != q.parameters_end(); ++it) {
-                req->query.emplace(it->first, http::url_decode(it->second));
-            }
-            req->body = ctx.request.body();
-            req->content_type = http::header_value(ctx.request, "Content-Type");
-            const auto& cookies = ctx.request.cookies();
-            if (cookies.has(kSessionCookie)) req->session_token = cookies.get(kSessionCookie).value;
-            req->client_ip = ctx.client_ip;
-            ctx.writer_moved = true;
-            auto writer = std::make_shared<Pistache::Http::ResponseWriter>(std::move(w));
-            bool posted = ctx_.workers.post([this, req, writer, &handler, public_route] {
+            req->path = request.path;
+            req->params = std::move(request.params);
+            req->query = request.query_params();
+            req->body = std::move(request.body);
+            req->content_type = request.media_type();
+            req->session_token = request.cookie(kSessionCookie);
+            req->client_ip = request.client_ip;
+            bool posted = ctx_.workers.post([this, req, responder, &handler, public_route] {
                 AdminResponse resp;
                 try {
-                    bool mutation = req->method != "GET" && req->method != "HEAD";
-                    if (!public_route) {
-                        auto user = ctx_.auth.check(req->session_token);
-                        if (!user) {
-                            resp = AdminResponse::error(make_error(
-                                ErrorCode::unauthorized, "Log in first: POST /admin/api/auth/login",
-                                "not_logged_in"));
-                            http::send_json(*writer, resp.status, resp.body, resp.headers);
-                            return;
-                        }
-                        req->admin_user = *user;
-                    }
-                    if (mutation && !req->body.empty() &&
-                        req->content_type.rfind("application/json", 0) != 0) {
-                        resp = {415,
-                                http::error_body(make_error(
-                                    ErrorCode::invalid_request,
-                                    "Send the body as JSON (Content-Type: application/json).",
-                                    "unsupported_media_type")),
-                                {}};
-                    } else {
-                        resp = handler(*req);
-                    }
+                    resp = run(*req, handler, public_route);
                 } catch (const std::exception& e) {
                     std::string id = crypto::random_hex(6);
                     MG_ERROR("admin", req->method << " " << req->path << " failed (request " << id
@@ -97,14 +81,33 @@ void AdminApi::route(http::Router& router, const std::string& method, const std:
                                                            "Internal error (request id " + id + ")",
                                                            "internal_error"));
                 }
-                http::send_json(*writer, resp.status, resp.body, resp.headers);
+                responder->send(http::json_response(resp.status, resp.body, resp.headers));
             });
             if (!posted) {
-                http::send_error(*writer,
-                                 make_error(ErrorCode::unavailable, "The gateway is shutting down.",
-                                            "shutting_down"));
+                responder->send(http::error_response(make_error(
+                    ErrorCode::unavailable, "The gateway is shutting down.", "shutting_down")));
             }
-        });
+        },
+        std::move(options));
+}
+
+AdminResponse AdminApi::run(AdminRequest& req, const AdminHandler& handler, bool public_route) {
+    if (!public_route) {
+        auto user = ctx_.auth.check(req.session_token);
+        if (!user) {
+            return AdminResponse::error(make_error(ErrorCode::unauthorized,
+                                                   "Log in first: POST /admin/api/auth/login",
+                                                   "not_logged_in"));
+        }
+        req.admin_user = *user;
+    }
+    bool mutation = req.method != "GET" && req.method != "HEAD";
+    if (mutation && !req.body.empty() && req.content_type != "application/json") {
+        return AdminResponse::error(make_error(
+            ErrorCode::unsupported_media_type,
+            "Send the body as JSON (Content-Type: application/json).", "unsupported_media_type"));
+    }
+    return handler(req);
 }
 
 void AdminApi::register_routes(http::Router& router) {

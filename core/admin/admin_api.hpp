@@ -14,6 +14,7 @@
 #include "auth/admin_auth.hpp"
 #include "config/config.hpp"
 #include "domain/config_cache.hpp"
+#include "http/responder.hpp"
 #include "http/responses.hpp"
 #include "http/router.hpp"
 #include "plugins/plugin_host.hpp"
@@ -26,6 +27,8 @@
 namespace modelgate::core::admin {
 
 inline constexpr const char* kSessionCookie = "mg_admin_session";
+// Admin requests are configuration, never bulk data.
+inline constexpr std::size_t kMaxAdminBodyBytes = 1u << 20;
 
 struct AdminContext {
     const Config& config;
@@ -81,6 +84,8 @@ class AdminApi {
     // (unless public_route) and the JSON content-type check for mutations.
     void route(http::Router& router, const std::string& method, const std::string& pattern,
                AdminHandler handler, bool public_route = false);
+    // The session check, the JSON content-type check for mutations, the handler.
+    AdminResponse run(AdminRequest& req, const AdminHandler& handler, bool public_route);
 
     void register_auth(http::Router& router);
     void register_providers(http::Router& router);

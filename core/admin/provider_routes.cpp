@@ -5,6 +5,7 @@
 #include <cctype>
 #include <map>
 #include <modelgate/host/adapter.hpp>
+#include <modelgate/json_limits.hpp>
 
 #include "admin/admin_api.hpp"
 #include "admin/fields.hpp"
@@ -35,7 +36,7 @@ std::map<int64_t, KeySummary> summarize_keys(const std::vector<store::ProviderKe
 
 nlohmann::json provider_json(const store::ProviderRecord& p, const Snapshot& snap,
                              const KeySummary& keys, const KeyPool* pool) {
-    auto options = nlohmann::json::parse(p.options, nullptr, false);
+    auto options = modelgate::sdk::parse_json(p.options);
     if (!options.is_object()) options = nlohmann::json::object();
     nlohmann::json status = {
         {"usable", false}, {"problem", nullptr}, {"in_flight", 0}, {"queued", 0}};
@@ -110,7 +111,7 @@ std::optional<Error> apply_provider_fields(const nlohmann::json& body, store::Pr
         p.total_timeout_ms = static_cast<int>(*v);
     if (auto v = f.boolean("merge_consecutive_messages")) p.merge_consecutive_messages = *v;
     if (auto v = f.boolean("is_active")) p.is_active = *v;
-    auto options = nlohmann::json::parse(p.options, nullptr, false);
+    auto options = modelgate::sdk::parse_json(p.options);
     if (!options.is_object()) options = nlohmann::json::object();
     if (auto v = f.object("options")) options = *v;
     if (auto v = f.object("extra_headers")) options["extra_headers"] = *v;
@@ -193,7 +194,7 @@ void AdminApi::register_providers(http::Router& router) {
                 "No provider adapter '" + p.adapter + "' is loaded (available: " + known + ")",
                 "unknown_adapter");
         }
-        auto options = nlohmann::json::parse(p.options, nullptr, false);
+        auto options = modelgate::sdk::parse_json(p.options);
         take_gateway_options(options);
         auto instance = host::Adapter::create(*plugin, p.name, p.base_url, options);
         if (!instance.ok()) {

@@ -1,5 +1,6 @@
 #include "app/app.hpp"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "app/feature_host.hpp"
+#include "domain/api_key_auth.hpp"
 #include "domain/model_sync.hpp"
 #include "domain/provider_keys.hpp"
 #include "util/log.hpp"
@@ -130,11 +133,16 @@ void App::start() {
     loop_ = std::make_unique<upstream::UpstreamPool>(config_.upstream_threads);
     loop_->start();
     workers_ = std::make_unique<ThreadPool>(config_.worker_threads, "workers");
+    cpu_ = std::make_unique<ThreadPool>(std::max(1u, std::thread::hardware_concurrency()), "cpu");
+    health_ = std::make_unique<HealthMonitor>(*db_);
+    health_->start();
     admin_auth_ = std::make_unique<auth::AdminAuth>(config_.admins, *db_);
 
     proxy::ProxyOptions po;
     po.max_body_bytes = config_.max_body_bytes;
-    proxy_ = std::make_unique<proxy::ProxyService>(*cache_, *loop_, *log_writer_, metrics_, po);
+    po.max_messages = config_.max_messages;
+    proxy_ =
+        std::make_unique<proxy::ProxyService>(*cache_, *loop_, *log_writer_, metrics_, *cpu_, po);
 
     server_state_ = std::make_shared<http::ServerState>(config_.trusted_proxies);
     http::Router& router = server_state_->router;
@@ -155,7 +163,12 @@ void App::start() {
     so.host = config_.host;
     so.port = config_.port;
     so.threads = config_.reactor_threads;
-    so.max_request_bytes = config_.max_body_bytes + (1u << 20);
+    so.max_body_bytes = config_.max_body_bytes;
+    so.max_buffered_bytes = config_.max_buffered_bytes;
+    // Each proxied call needs a second descriptor upstream; keep room for the
+    // database, plugins and logs too.
+    std::size_t files = raise_open_files_limit();
+    so.max_connections = std::min(config_.max_connections, files > 1024 ? files - 512 : files / 2);
     so.base_path = config_.base_path;
     server_ = std::make_unique<http::HttpServer>(so, server_state_);
     server_->start();
@@ -300,6 +313,23 @@ std::string App::metrics_text() {
               "counter");
         out += "modelgate_http_handler_errors_total " +
                std::to_string(server_state_->handler_errors.load()) + "\n";
+        gauge("modelgate_http_connections", "Client connections open.", "gauge");
+        out += "modelgate_http_connections " +
+               std::to_string(server_state_->connections_open.load()) + "\n";
+        gauge("modelgate_http_connections_refused_total",
+              "Connections refused with 503 over the connection limit.", "counter");
+        out += "modelgate_http_connections_refused_total " +
+               std::to_string(server_state_->connections_refused.load()) + "\n";
+        gauge("modelgate_http_requests_refused_total",
+              "Requests answered by the HTTP layer itself: malformed framing, limits, "
+              "timeouts, unknown routes, refused credentials.",
+              "counter");
+        out += "modelgate_http_requests_refused_total " +
+               std::to_string(server_state_->requests_refused.load()) + "\n";
+        gauge("modelgate_http_buffered_bytes", "Request bytes held in memory, all connections.",
+              "gauge");
+        out += "modelgate_http_buffered_bytes " +
+               std::to_string(server_state_->buffered_bytes.load()) + "\n";
         gauge("modelgate_plugins", "Plugins loaded and refused at start.", "gauge");
         out += "modelgate_plugins{state=\"loaded\"} " + std::to_string(plugins_->loaded().size()) +
                "\n";
@@ -312,39 +342,72 @@ std::string App::metrics_text() {
     });
 }
 
+std::size_t App::raise_open_files_limit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 1024;
+    if (lim.rlim_cur < lim.rlim_max) {
+        rlim_t want = lim.rlim_max == RLIM_INFINITY ? 1u << 20 : lim.rlim_max;
+        rlimit raised{want, lim.rlim_max};
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim.rlim_cur = want;
+    }
+    return lim.rlim_cur == RLIM_INFINITY ? (1u << 20) : static_cast<std::size_t>(lim.rlim_cur);
+}
+
+nlohmann::json App::health_json(bool& healthy) const {
+    auto h = health_->current();
+    bool draining = server_state_->draining.load();
+    healthy = h.database_ok && !draining;
+    auto lw = log_writer_->stats();
+    nlohmann::json database = {{"ok", h.database_ok}, {"dialect", db_->dialect_name()}};
+    if (!h.database_ok) database["problem"] = h.problem;
+    return {{"status", healthy ? "ok" : (draining ? "draining" : "degraded")},
+            {"version", version_string()},
+            {"database", database},
+            {"plugins",
+             {{"loaded", plugins_->loaded().size()}, {"refused", plugins_->refused().size()}}},
+            {"request_log", {{"queued", lw.queued}, {"database_ok", lw.database_ok}}}};
+}
+
 void App::register_ops_routes(http::Router& router) {
-    router.add("GET", "/metrics", [this](http::RequestContext&, Pistache::Http::ResponseWriter& w) {
-        http::send(w, 200, "text/plain; version=0.0.4; charset=utf-8", metrics_text());
-    });
+    http::RouteOptions metrics_options;
+    if (!config_.metrics_token.empty()) {
+        // The token is compared in constant time on the head: no token, no scrape.
+        metrics_options.admit = [this](const http::Request& head) {
+            http::Admission a;
+            if (crypto::constant_time_equal(
+                    crypto::sha256_hex(bearer_token(head.header("authorization"))),
+                    crypto::sha256_hex(config_.metrics_token))) {
+                a.authenticated = true;
+            } else {
+                a.refusal = make_error(ErrorCode::unauthorized,
+                                       "GET /metrics needs 'Authorization: Bearer <the metrics "
+                                       "token>' (MODELGATE_METRICS_TOKEN).",
+                                       "invalid_metrics_token");
+            }
+            return a;
+        };
+    }
     router.add(
-        "GET", "/healthz", [this](http::RequestContext& ctx, Pistache::Http::ResponseWriter& w) {
-            ctx.writer_moved = true;
-            auto writer = std::make_shared<Pistache::Http::ResponseWriter>(std::move(w));
-            bool posted = workers_->post([this, writer] {
-                bool db_ok = db_->ping();
-                bool draining = server_state_->draining.load();
-                nlohmann::json j = {
-                    {"status", db_ok && !draining ? "ok" : (draining ? "draining" : "degraded")},
-                    {"version", version_string()},
-                    {"database", {{"ok", db_ok}, {"dialect", db_->dialect_name()}}},
-                    {"plugins",
-                     {{"loaded", plugins_->loaded().size()},
-                      {"refused", plugins_->refused().size()}}},
-                    {"request_log",
-                     {{"queued", log_writer_->stats().queued},
-                      {"database_ok", log_writer_->stats().database_ok}}}};
-                http::send_json(*writer, db_ok && !draining ? 200 : 503, j);
-            });
-            if (!posted) http::send_json(*writer, 503, {{"status", "draining"}});
-        });
-    router.add("GET", "/", [](http::RequestContext&, Pistache::Http::ResponseWriter& w) {
-        http::send_json(w, 200,
-                        {{"name", "ModelGate"},
-                         {"version", version_string()},
-                         {"openai_base_path", "/v1"},
-                         {"admin_api", "/admin/api"},
-                         {"health", "/healthz"},
-                         {"metrics", "/metrics"}});
+        "GET", "/metrics",
+        [this](http::Request&, const http::ResponderPtr& w) {
+            w->send(http::text_response(200, "text/plain; version=0.0.4; charset=utf-8",
+                                        metrics_text()));
+        },
+        std::move(metrics_options));
+    // Answered on the reactor from the health monitor's last check (at most a
+    // second old): never waits for a busy worker or a hanging database.
+    router.add("GET", "/healthz", [this](http::Request&, const http::ResponderPtr& w) {
+        bool healthy = false;
+        auto j = health_json(healthy);
+        w->send(http::json_response(healthy ? 200 : 503, j));
+    });
+    router.add("GET", "/", [](http::Request&, const http::ResponderPtr& w) {
+        w->send(http::json_response(200, {{"name", "ModelGate"},
+                                          {"version", version_string()},
+                                          {"openai_base_path", "/v1"},
+                                          {"admin_api", "/admin/api"},
+                                          {"health", "/healthz"},
+                                          {"metrics", "/metrics"}}));
     });
 }
 
@@ -361,7 +424,9 @@ void App::stop() {
     proxy_->registry().wait_empty(std::chrono::seconds(5));
     scheduler_->stop();
     workers_->stop();
+    cpu_->stop();
     server_->stop();
+    health_->stop();
     plugins_->shutdown_features();
     cache_->stop_polling();
     log_writer_->stop(std::chrono::seconds(10));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "admin/admin_api.hpp"
+#include "app/health.hpp"
 #include "app/i18n.hpp"
 #include "app/scheduler.hpp"
 #include "auth/admin_auth.hpp"
@@ -59,6 +60,9 @@ class App {
     void prepare_data_dir();
     std::string load_master_key();
     void register_ops_routes(http::Router& router);
+    nlohmann::json health_json(bool& healthy) const;
+    // Raises the open-files limit to its maximum; returns it.
+    static std::size_t raise_open_files_limit();
     void register_builtin_jobs();
     void persist_pause(int64_t provider_id, int64_t key_id, int64_t until_ms,
                        const std::string& reason);
@@ -75,6 +79,8 @@ class App {
     std::unique_ptr<LogWriter> log_writer_;
     std::unique_ptr<upstream::UpstreamPool> loop_;
     std::unique_ptr<ThreadPool> workers_;
+    std::unique_ptr<ThreadPool> cpu_;  // CPU-heavy request preparation (large bodies)
+    std::unique_ptr<HealthMonitor> health_;
     std::unique_ptr<auth::AdminAuth> admin_auth_;
     std::unique_ptr<proxy::ProxyService> proxy_;
     std::unique_ptr<admin::AdminApi> admin_api_;

@@ -6,6 +6,9 @@
 
 namespace modelgate::core {
 
+// Bodies a plugin route accepts from an authenticated caller.
+inline constexpr std::size_t kMaxPluginBodyBytes = 4u << 20;
+
 class App::FeatureHost final : public plugins::FeatureServices {
   public:
     explicit FeatureHost(App& app) : app_(app) {}

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <modelgate/json_limits.hpp>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -16,7 +17,7 @@ std::size_t Catalogs::load(const std::string& dir) {
         std::ifstream in(entry.path());
         std::stringstream ss;
         ss << in.rdbuf();
-        auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+        auto j = modelgate::sdk::parse_json(ss.str());
         if (!j.is_object()) {
             MG_WARN("i18n", "ignoring " << entry.path().string() << ": not a JSON object");
             continue;

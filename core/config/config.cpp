@@ -95,7 +95,16 @@ Options (each also settable by the environment variable in brackets):
   --workers N               worker threads for admin/database work
                             [MODELGATE_WORKERS] (default 4)
   --max-body-bytes N        largest accepted request body [MODELGATE_MAX_BODY_BYTES]
-                            (default 16777216)
+                            (default 16777216); callers without valid credentials
+                            may send at most 65536 bytes
+  --max-connections N       open client connections at most; more get 503
+                            [MODELGATE_MAX_CONNECTIONS] (default 16384, and below
+                            the open-files limit)
+  --max-buffered-bytes N    request bodies held at once across all connections;
+                            beyond it new bodies get 503 [MODELGATE_MAX_BUFFERED_BYTES]
+                            (default 268435456)
+  --max-messages N          messages one chat request may carry
+                            [MODELGATE_MAX_MESSAGES] (default 10000)
   --log-level LEVEL         DEBUG, INFO, WARNING or ERROR [LOG_LEVEL] (default INFO)
   --log-file PATH           also append the log to PATH [MODELGATE_LOG_FILE]
   --help                    show this text
@@ -122,6 +131,7 @@ Other environment variables:
   MODELGATE_MODEL_SYNC_MINUTES
                             how often providers with the auto_sync_models option
                             get their model list synced (default 360; 0: never)
+  MODELGATE_METRICS_TOKEN   when set, GET /metrics needs "Authorization: Bearer <token>"
   ICP_NUMBER                filing number shown on the landing page
 )";
 }
@@ -135,6 +145,10 @@ ParsedArgs load_config(int argc, char** argv, Config& c) {
     std::string upstream_threads = env("MODELGATE_UPSTREAM_THREADS");
     std::string workers = env("MODELGATE_WORKERS");
     std::string max_body = env("MODELGATE_MAX_BODY_BYTES");
+    std::string max_connections = env("MODELGATE_MAX_CONNECTIONS");
+    std::string max_buffered = env("MODELGATE_MAX_BUFFERED_BYTES");
+    std::string max_messages = env("MODELGATE_MAX_MESSAGES");
+    c.metrics_token = env("MODELGATE_METRICS_TOKEN");
     std::string pool = env("MODELGATE_DB_POOL_SIZE");
     std::string grace = env("MODELGATE_SHUTDOWN_GRACE_SECONDS");
     std::string sync_minutes = env("MODELGATE_MODEL_SYNC_MINUTES");
@@ -195,6 +209,12 @@ ParsedArgs load_config(int argc, char** argv, Config& c) {
             workers = value;
         else if (arg == "--max-body-bytes")
             max_body = value;
+        else if (arg == "--max-connections")
+            max_connections = value;
+        else if (arg == "--max-buffered-bytes")
+            max_buffered = value;
+        else if (arg == "--max-messages")
+            max_messages = value;
         else if (arg == "--log-level")
             c.log_level = value;
         else if (arg == "--log-file")
@@ -231,6 +251,16 @@ ParsedArgs load_config(int argc, char** argv, Config& c) {
     if (!number(max_body, 1024, 1ull << 30, "MODELGATE_MAX_BODY_BYTES/--max-body-bytes"))
         return result;
     if (!max_body.empty()) c.max_body_bytes = n;
+    if (!number(max_connections, 16, 1u << 20, "MODELGATE_MAX_CONNECTIONS/--max-connections"))
+        return result;
+    if (!max_connections.empty()) c.max_connections = n;
+    if (!number(max_buffered, 1u << 20, 1ull << 40,
+                "MODELGATE_MAX_BUFFERED_BYTES/--max-buffered-bytes"))
+        return result;
+    if (!max_buffered.empty()) c.max_buffered_bytes = n;
+    if (c.max_buffered_bytes < c.max_body_bytes) c.max_buffered_bytes = c.max_body_bytes;
+    if (!number(max_messages, 1, 1000000, "MODELGATE_MAX_MESSAGES/--max-messages")) return result;
+    if (!max_messages.empty()) c.max_messages = n;
     if (!number(pool, 1, 256, "MODELGATE_DB_POOL_SIZE")) return result;
     if (!pool.empty()) c.db_pool_size = n;
     if (!number(grace, 0, 3600, "MODELGATE_SHUTDOWN_GRACE_SECONDS")) return result;

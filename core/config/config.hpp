@@ -34,6 +34,10 @@ struct Config {
     std::size_t worker_threads = 4;
     std::size_t db_pool_size = 4;
     std::size_t max_body_bytes = 16u << 20;
+    std::size_t max_connections = 16384;          // clamped below the open-files limit at start
+    std::size_t max_buffered_bytes = 256u << 20;  // request bodies held at once, all connections
+    std::size_t max_messages = 10000;             // per chat request
+    std::string metrics_token;  // non-empty: /metrics wants "Authorization: Bearer <token>"
     std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
     int shutdown_grace_seconds = 30;
     int model_sync_minutes = 360;  // the auto_sync_models job; 0: off

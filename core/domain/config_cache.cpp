@@ -1,6 +1,7 @@
 #include "domain/config_cache.hpp"
 
 #include <algorithm>
+#include <modelgate/json_limits.hpp>
 
 #include "util/log.hpp"
 #include "util/time.hpp"
@@ -85,7 +86,7 @@ Status ConfigCache::reload() {
         rt->total_timeout_ms = std::max(100, p.total_timeout_ms);
         rt->active = p.is_active;
         rt->merge_consecutive_messages = p.merge_consecutive_messages;
-        auto options = nlohmann::json::parse(p.options, nullptr, false);
+        auto options = modelgate::sdk::parse_json(p.options);
         if (!options.is_object()) options = nlohmann::json::object();
         GatewayOptions gw = take_gateway_options(options);
         rt->force_stream_usage = gw.force_stream_usage;

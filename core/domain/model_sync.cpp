@@ -1,6 +1,7 @@
 #include "domain/model_sync.hpp"
 
 #include <map>
+#include <modelgate/json_limits.hpp>
 #include <set>
 
 #include "upstream/fetch.hpp"
@@ -68,7 +69,7 @@ Result<std::vector<std::string>> list_upstream_models(const ProviderRuntime& p,
     }
     auto parsed = p.adapter->parse_response(call, answer.status, answer.body);
     if (!parsed.ok()) return sync_error(ErrorCode::upstream_error, p.name, parsed.failure->message);
-    auto list = nlohmann::json::parse(parsed.value.body, nullptr, false);
+    auto list = modelgate::sdk::parse_json(parsed.value.body);
     auto data = list.is_object() ? list.find("data") : list.end();
     if (!list.is_object() || data == list.end() || !data->is_array())
         return sync_error(ErrorCode::upstream_error, p.name, "the adapter returned no model list");

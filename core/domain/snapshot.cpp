@@ -4,7 +4,7 @@
 
 namespace modelgate::core {
 
-Result<Route> Snapshot::resolve(std::string_view model) const {
+Result<Route> Snapshot::resolve(std::string_view model, const KeyRuntime* key) const {
     auto not_found = [&] {
         return make_error(
             ErrorCode::model_not_found,
@@ -33,10 +33,15 @@ Result<Route> Snapshot::resolve(std::string_view model) const {
     // No provider prefix (or the prefix is part of the model id, as in
     // "meta-llama/Llama-3"): accept a name only when exactly one binding has it.
     auto g = global_aliases.find(std::string(model));
-    if (g == global_aliases.end() || g->second.empty()) return not_found();
-    if (g->second.size() > 1) {
+    if (g == global_aliases.end()) return not_found();
+    std::vector<std::size_t> usable;
+    for (std::size_t i : g->second) {
+        if (key == nullptr || key->may_use(bindings[i].id)) usable.push_back(i);
+    }
+    if (usable.empty()) return not_found();
+    if (usable.size() > 1) {
         std::string options;
-        for (std::size_t i : g->second) {
+        for (std::size_t i : usable) {
             if (!options.empty()) options += ", ";
             options += bindings[i].provider_name + "/" + bindings[i].public_name;
         }
@@ -45,7 +50,7 @@ Result<Route> Snapshot::resolve(std::string_view model) const {
                               "' is served by several providers; name one of: " + options,
                           "ambiguous_model");
     }
-    const BindingRuntime& b = bindings[g->second.front()];
+    const BindingRuntime& b = bindings[usable.front()];
     auto p = providers.find(b.provider_name);
     if (p == providers.end()) return not_found();
     return Route{p->second.get(), &b};

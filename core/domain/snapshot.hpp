@@ -83,8 +83,10 @@ struct Snapshot {
     std::unordered_map<std::string, std::vector<std::size_t>> global_aliases;
     std::unordered_map<std::string, std::shared_ptr<const KeyRuntime>> keys_by_hash;
 
-    // "provider/model" (or a unique bare model name) -> provider and binding.
-    Result<Route> resolve(std::string_view model) const;
+    // "provider/model" -> provider and binding; a bare model name when exactly
+    // one binding the key may use (every binding without a key) has it. An
+    // ambiguous name's error lists only what the key may use.
+    Result<Route> resolve(std::string_view model, const KeyRuntime* key = nullptr) const;
     const KeyRuntime* find_key(std::string_view hash) const;
 };
 

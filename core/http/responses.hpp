@@ -1,35 +1,38 @@
-// Writing whole responses: JSON bodies, OpenAI-shaped errors, cookies and the
-// security headers every response carries. Safe from any thread.
+// Whole responses as data: JSON bodies, OpenAI-shaped errors, cookies. The
+// server serializes them (status line, the security headers every answer
+// carries, framing); handlers only say what to answer.
 #pragma once
-
-#include <pistache/http.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
-#include <vector>
 
+#include "http/request.hpp"
 #include "util/result.hpp"
 
 namespace modelgate::core::http {
 
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    HeaderList headers;  // besides Content-Type, Content-Length and Connection
+};
 
 // "OK", "Not Found", ... for a status code.
 const char* reason_phrase(int status);
 
-// Sets (replaces) a response header.
-void set_header(Pistache::Http::ResponseWriter& w, const std::string& name,
-                const std::string& value);
+// JSON text; invalid UTF-8 in strings is replaced rather than thrown on.
+std::string dump_json(const nlohmann::json& j);
 
 // {"error":{"message","type","code"}}
 nlohmann::json error_body(const Error& e);
 
-void send(Pistache::Http::ResponseWriter& w, int status, const std::string& content_type,
-          const std::string& body, const HeaderList& headers = {});
-void send_json(Pistache::Http::ResponseWriter& w, int status, const nlohmann::json& body,
-               const HeaderList& headers = {});
-void send_error(Pistache::Http::ResponseWriter& w, const Error& e, const HeaderList& headers = {});
+Response json_response(int status, const nlohmann::json& body, HeaderList headers = {});
+// The error's status and OpenAI-shaped body, with Retry-After when it has one.
+Response error_response(const Error& e, HeaderList headers = {});
+Response text_response(int status, std::string content_type, std::string body,
+                       HeaderList headers = {});
 
 // "name=value; Path=/; HttpOnly; SameSite=Strict[; Secure][; Max-Age=N]"
 std::string make_cookie(const std::string& name, const std::string& value, int max_age_seconds,

@@ -22,22 +22,24 @@ std::vector<std::string_view> split_path(std::string_view path) {
 
 }  // namespace
 
-void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
+void Router::add(const std::string& method, const std::string& pattern, Handler handler,
+                 RouteOptions options) {
+    Route route{std::move(handler), std::move(options)};
     if (pattern.find('{') == std::string::npos) {
-        static_[pattern][method] = std::move(handler);
+        static_[pattern][method] = std::move(route);
         return;
     }
     PatternRoute r;
     r.method = method;
     for (auto seg : split_path(pattern))
         r.segments.emplace_back(seg);
-    r.handler = std::move(handler);
+    r.route = std::move(route);
     patterns_.push_back(std::move(r));
 }
 
 void Router::add_prefix(const std::string& method, const std::string& prefix, Handler handler,
-                        const std::string& owner) {
-    prefixes_.push_back({method, prefix, std::move(handler), owner});
+                        const std::string& owner, RouteOptions options) {
+    prefixes_.push_back({method, prefix, Route{std::move(handler), std::move(options)}, owner});
     // Longest prefix first.
     std::stable_sort(prefixes_.begin(), prefixes_.end(),
                      [](const PrefixRoute& a, const PrefixRoute& b) {
@@ -57,13 +59,13 @@ bool Router::has_prefix(const std::string& method, const std::string& prefix) co
     });
 }
 
-Router::Match Router::match(const std::string& method, std::string_view path,
-                            const Handler*& handler, PathParams& params) const {
+Router::Match Router::match(const std::string& method, std::string_view path, const Route*& route,
+                            PathParams& params) const {
     bool path_known = false;
     if (auto it = static_.find(std::string(path)); it != static_.end()) {
         path_known = true;
         if (auto m = it->second.find(method); m != it->second.end()) {
-            handler = &m->second;
+            route = &m->second;
             return Match::found;
         }
     }
@@ -83,7 +85,7 @@ Router::Match Router::match(const std::string& method, std::string_view path,
         if (!ok) continue;
         path_known = true;
         if (r.method != method) continue;
-        handler = &r.handler;
+        route = &r.route;
         params = std::move(p);
         return Match::found;
     }
@@ -94,7 +96,7 @@ Router::Match Router::match(const std::string& method, std::string_view path,
         if (!under) continue;
         path_known = true;
         if (r.method != method && r.method != "*") continue;
-        handler = &r.handler;
+        route = &r.route;
         return Match::found;
     }
     return path_known ? Match::method_not_allowed : Match::not_found;

@@ -1,7 +1,11 @@
 #include "logs/log_writer.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <modelgate/json_limits.hpp>
 #include <nlohmann/json.hpp>
 
 #include "util/log.hpp"
@@ -55,7 +59,7 @@ std::string log_record_to_json(const LogRecord& r) {
 }
 
 bool log_record_from_json(const std::string& line, LogRecord& r) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
+    auto j = modelgate::sdk::parse_json(line);
     if (!j.is_object()) return false;
     try {
         r = LogRecord{};
@@ -166,6 +170,9 @@ void LogWriter::stop(std::chrono::milliseconds deadline) {
 
 void LogWriter::spill_locked_records(std::deque<LogRecord>& records) {
     if (opt_.spill_path.empty() || records.empty()) return;
+    // Created owner-only: the records name keys, clients and their errors.
+    int fd = ::open(opt_.spill_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
     std::ofstream out(opt_.spill_path, std::ios::app | std::ios::binary);
     if (!out) {
         MG_ERROR("logwriter",

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <modelgate/json_limits.hpp>
 #include <mutex>
 
 #include "plugins/sink.hpp"
@@ -172,7 +173,7 @@ void PluginHost::init_features(FeatureServices& services) {
                 c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
         const char* raw = std::getenv(env_name.c_str());
         nlohmann::json config =
-            raw != nullptr ? nlohmann::json::parse(raw, nullptr, false) : nlohmann::json::object();
+            raw != nullptr ? modelgate::sdk::parse_json(raw) : nlohmann::json::object();
         std::string problem;
         if (!config.is_object())
             problem = env_name + " is not a JSON object";

@@ -74,8 +74,9 @@ bool merge_consecutive(json& messages) {
             json& prev = out.back();
             if (prev.is_object() && prev.value("role", json()) == m.value("role", json()) &&
                 mergeable(prev) && mergeable(m)) {
-                prev["content"] =
-                    prev["content"].get<std::string>() + "\n\n" + m["content"].get<std::string>();
+                // Appended in place: merging n messages stays linear in their size.
+                prev["content"].get_ref<std::string&>().append("\n\n").append(
+                    m["content"].get_ref<const std::string&>());
                 changed = true;
                 continue;
             }

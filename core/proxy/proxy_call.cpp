@@ -1,6 +1,7 @@
 #include "proxy/proxy_call.hpp"
 
 #include <cmath>
+#include <modelgate/json_limits.hpp>
 
 #include "http/request_util.hpp"
 #include "http/responses.hpp"
@@ -49,7 +50,7 @@ Error cooling_down_error(const std::string& provider, const KeyPool::Unavailable
     return e;
 }
 
-ProxyCall::ProxyCall(CallInit init, CallDeps deps, std::unique_ptr<ClientSink> client)
+ProxyCall::ProxyCall(CallInit init, CallDeps deps, std::shared_ptr<ClientSink> client)
     : init_(std::move(init)), deps_(deps), client_(std::move(client)) {}
 
 ProxyCall::~ProxyCall() {
@@ -197,7 +198,9 @@ void ProxyCall::on_headers(int status, std::string_view header_lines) {
     }
     decoder_ = std::move(decoder.value);
     streaming_ = true;
-    if (!client_->start_stream({{"X-Request-Id", init_.request_id}})) client_gone_.store(true);
+    if (!client_->start_stream(200, "text/event-stream; charset=utf-8",
+                               {{"Cache-Control", "no-cache"}, {"X-Request-Id", init_.request_id}}))
+        client_gone_.store(true);
 }
 
 upstream::DataAction ProxyCall::on_data(std::string_view bytes) {
@@ -255,7 +258,7 @@ void ProxyCall::handle_event(int32_t kind, uint32_t flags, std::string_view data
             if (init_.include_usage && !usage_chunk_sent_) {
                 // The upstream reported no usage: give the client an estimate, marked as such.
                 auto tokens = tokens_from_usage(
-                    nlohmann::json::parse(usage_json_.empty() ? "{}" : usage_json_, nullptr, false),
+                    modelgate::sdk::parse_json(usage_json_.empty() ? "{}" : usage_json_),
                     estimate_prompt_tokens(init_.call.body),
                     static_cast<int64_t>(std::ceil(completion_units_)));
                 nlohmann::json chunk = {{"id", "chatcmpl-" + init_.request_id},
@@ -275,7 +278,7 @@ void ProxyCall::handle_event(int32_t kind, uint32_t flags, std::string_view data
             stream_complete_ = true;
             break;
         case MG_EVENT_ERROR: {
-            auto err = nlohmann::json::parse(data, nullptr, false);
+            auto err = modelgate::sdk::parse_json(data);
             if (!err.is_object())
                 err = make_error_object(std::string(data), "upstream_error", "upstream_error");
             stream_error_ = err;
@@ -415,7 +418,10 @@ void ProxyCall::finish_whole_answer() {
         if (parsed.ok()) {
             usage_json_ = parsed.value.usage;
             if (usage_json_.empty()) completion_units_ = answer_units(parsed.value.body);
-            client_->respond(status, parsed.value.body, {{"X-Request-Id", init_.request_id}});
+            client_->send({status,
+                           "application/json",
+                           std::move(parsed.value.body),
+                           {{"X-Request-Id", init_.request_id}}});
             finalize("success", status, "");
             return;
         }
@@ -503,7 +509,8 @@ void ProxyCall::respond_error(int status, const nlohmann::json& error,
                               const http::HeaderList& extra) {
     http::HeaderList headers = extra;
     headers.emplace_back("X-Request-Id", init_.request_id);
-    client_->respond(status, nlohmann::json{{"error", error}}.dump(), headers);
+    client_->send(
+        {status, "application/json", http::dump_json(nlohmann::json{{"error", error}}), headers});
 }
 
 void ProxyCall::fail_stream(const nlohmann::json& error) {
@@ -541,8 +548,7 @@ void ProxyCall::finalize(const std::string& status, std::optional<int> downstrea
     r.downstream_status = downstream;
     bool upstream_called = upstream_started_ != SteadyTime{};
     if (upstream_called) {
-        auto usage =
-            nlohmann::json::parse(usage_json_.empty() ? "{}" : usage_json_, nullptr, false);
+        auto usage = modelgate::sdk::parse_json(usage_json_.empty() ? "{}" : usage_json_);
         bool has_prompt = usage.is_object() &&
                           (usage.contains("prompt_tokens") || usage.contains("input_tokens"));
         int64_t prompt_estimate = has_prompt ? 0 : estimate_prompt_tokens(init_.call.body);

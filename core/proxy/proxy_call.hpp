@@ -53,7 +53,7 @@ Error cooling_down_error(const std::string& provider, const KeyPool::Unavailable
 
 class ProxyCall final : public upstream::Job, public std::enable_shared_from_this<ProxyCall> {
   public:
-    ProxyCall(CallInit init, CallDeps deps, std::unique_ptr<ClientSink> client);
+    ProxyCall(CallInit init, CallDeps deps, std::shared_ptr<ClientSink> client);
     ~ProxyCall() override;
 
     // Waits for a slot (or gets one now) and sends the call upstream.
@@ -93,7 +93,7 @@ class ProxyCall final : public upstream::Job, public std::enable_shared_from_thi
 
     CallInit init_;
     CallDeps deps_;
-    std::unique_ptr<ClientSink> client_;
+    std::shared_ptr<ClientSink> client_;
 
     std::mutex mu_;
     State state_ = State::queued;

@@ -3,14 +3,14 @@
 #include <algorithm>
 #include <tuple>
 
-#include "http/connection.hpp"
+#include "domain/api_key_auth.hpp"
 #include "http/request_util.hpp"
 #include "http/responses.hpp"
-#include "http/server.hpp"
 #include "proxy/messages.hpp"
-#include "util/crypto.hpp"
 #include "util/ids.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
+#include "util/redact.hpp"
 
 namespace modelgate::core::proxy {
 
@@ -26,12 +26,14 @@ Error invalid(const std::string& message, const std::string& code = "invalid_req
 }
 
 // Checks the request body's shape for the operation.
-Status validate_body(int32_t op, const nlohmann::json& j) {
+Status validate_body(int32_t op, const nlohmann::json& j, std::size_t max_messages) {
     if (!j.is_object()) return invalid("The request body must be a JSON object.", "invalid_json");
     auto model = j.find("model");
     if (model == j.end() || !model->is_string() || model->get_ref<const std::string&>().empty()) {
         return invalid("You must provide a model parameter (\"provider/model\").", "missing_model");
     }
+    if (model->get_ref<const std::string&>().size() > 256)
+        return invalid("The model name is longer than 256 characters.", "invalid_model");
     if (auto s = j.find("stream"); s != j.end() && !s->is_boolean() && !s->is_null()) {
         return invalid("'stream' must be a boolean.", "invalid_type");
     }
@@ -39,6 +41,11 @@ Status validate_body(int32_t op, const nlohmann::json& j) {
         auto messages = j.find("messages");
         if (messages == j.end() || !messages->is_array() || messages->empty()) {
             return invalid("'messages' must be a non-empty array of messages.", "missing_messages");
+        }
+        if (messages->size() > max_messages) {
+            return invalid("'messages' has " + std::to_string(messages->size()) +
+                               " entries; the limit is " + std::to_string(max_messages) + ".",
+                           "too_many_messages");
         }
         for (const auto& m : *messages) {
             if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) {
@@ -67,97 +74,94 @@ nlohmann::json model_entry(const BindingRuntime& b) {
             {"owned_by", b.provider_name}};
 }
 
+Caller caller_of(const KeyRuntime* key, const http::Request& request) {
+    Caller c;
+    c.key = key;
+    c.key_id = key->id;
+    c.key_name = key->name;
+    c.client_ip = request.client_ip;
+    c.user_agent = std::string(request.header("user-agent"));
+    return c;
+}
+
 }  // namespace
 
 ProxyService::ProxyService(ConfigCache& config, upstream::UpstreamPool& upstreams, LogWriter& logs,
-                           Metrics& metrics, ProxyOptions options)
+                           Metrics& metrics, ThreadPool& cpu, ProxyOptions options)
     : config_(config),
       upstreams_(upstreams),
       logs_(logs),
       metrics_(metrics),
+      cpu_(cpu),
       options_(std::move(options)) {}
 
 void ProxyService::register_routes(http::Router& router) {
-    router.add("POST", "/v1/chat/completions",
-               [this](http::RequestContext& ctx, Pistache::Http::ResponseWriter& w) {
-                   handle_call(MG_OP_CHAT, ctx, w);
-               });
-    router.add("POST", "/v1/embeddings",
-               [this](http::RequestContext& ctx, Pistache::Http::ResponseWriter& w) {
-                   handle_call(MG_OP_EMBEDDINGS, ctx, w);
-               });
-    router.add("GET", "/v1/models",
-               [this](http::RequestContext& ctx, Pistache::Http::ResponseWriter& w) {
-                   handle_models(ctx, w);
-               });
+    http::RouteOptions keyed;
+    keyed.admit = [this](const http::Request& head) { return admit(head); };
+    keyed.max_body = options_.max_body_bytes;
+    router.add(
+        "POST", "/v1/chat/completions",
+        [this](http::Request& r, const http::ResponderPtr& w) { handle_call(MG_OP_CHAT, r, w); },
+        keyed);
+    router.add(
+        "POST", "/v1/embeddings",
+        [this](http::Request& r, const http::ResponderPtr& w) {
+            handle_call(MG_OP_EMBEDDINGS, r, w);
+        },
+        keyed);
+    router.add(
+        "GET", "/v1/models",
+        [this](http::Request& r, const http::ResponderPtr& w) { handle_models(r, w); }, keyed);
     router.add_prefix(
         "GET", "/v1/models/",
-        [this](http::RequestContext& ctx, Pistache::Http::ResponseWriter& w) {
-            handle_model(ctx, w);
-        },
-        "core");
-    auto preflight = [](http::RequestContext&, Pistache::Http::ResponseWriter& w) {
-        http::send(w, 204, "text/plain", "",
-                   {{"Access-Control-Allow-Origin", "*"},
-                    {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
-                    {"Access-Control-Allow-Headers",
-                     "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project"},
-                    {"Access-Control-Max-Age", "86400"}});
+        [this](http::Request& r, const http::ResponderPtr& w) { handle_model(r, w); }, "core",
+        keyed);
+    auto preflight = [](http::Request&, const http::ResponderPtr& w) {
+        w->send(http::text_response(
+            204, "", "",
+            {{"Access-Control-Allow-Origin", "*"},
+             {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+             {"Access-Control-Allow-Headers",
+              "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project"},
+             {"Access-Control-Max-Age", "86400"}}));
     };
     for (const char* p : {"/v1/chat/completions", "/v1/embeddings", "/v1/models"})
         router.add("OPTIONS", p, preflight);
 }
 
-Result<const KeyRuntime*> ProxyService::authenticate(const Snapshot& snap,
-                                                     const Pistache::Http::Request& request) const {
-    std::string auth = http::header_value(request, "Authorization");
-    std::string_view token = auth;
-    while (!token.empty() && token.front() == ' ')
-        token.remove_prefix(1);
-    if (token.size() >= 7 && http::lower(token.substr(0, 7)) == "bearer ") token.remove_prefix(7);
-    while (!token.empty() && token.front() == ' ')
-        token.remove_prefix(1);
-    while (!token.empty() && token.back() == ' ')
-        token.remove_suffix(1);
-    if (token.empty()) {
-        return make_error(
-            ErrorCode::unauthorized,
-            "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
-            "missing_api_key");
-    }
-    const KeyRuntime* key = snap.find_key(crypto::sha256_hex(token));
-    if (key == nullptr)
-        return make_error(ErrorCode::unauthorized, "Incorrect API key provided.",
-                          "invalid_api_key");
-    if (!key->active)
-        return make_error(ErrorCode::unauthorized, "This API key has been disabled.",
-                          "api_key_disabled");
-    if (!key->time_rules.empty()) {
-        std::string why;
-        if (!time_rules_allow(key->time_rules, local_clock(unix_ms_now()), &why)) {
-            return make_error(ErrorCode::forbidden,
-                              "This API key may not be used at this time: " + why + ".",
-                              "access_time_restricted");
-        }
-    }
-    return key;
+http::Admission ProxyService::admit(const http::Request& head) {
+    auto key =
+        authenticate_api_key(*config_.current(), head.header("authorization"), unix_ms_now());
+    if (key) return {std::nullopt, cors_headers(), true};
+    // No log row: it would let anybody write to the database at will.
+    metrics_.record_request(
+        "", "", key.error().code == ErrorCode::forbidden ? "forbidden" : "unauthorized");
+    return {key.error(), cors_headers(), false};
 }
 
-Result<CallInit> ProxyService::prepare(int32_t op, const std::string& body,
-                                       const std::shared_ptr<const Snapshot>& snap,
-                                       const Caller& caller, bool allow_stream) {
-    auto j = nlohmann::json::parse(body, nullptr, false);
-    if (j.is_discarded()) {
-        return invalid(
-            "We could not parse the JSON body of your request. The body must be valid JSON.",
-            "invalid_json");
+Status ProxyService::prepare(int32_t op, std::string_view body,
+                             const std::shared_ptr<const Snapshot>& snap, const Caller& caller,
+                             bool allow_stream, CallInit& init) const {
+    if (init.request_id.empty()) init.request_id = next_request_id();
+    init.op = op;
+    auto parsed = parse_json_body(body);
+    if (!parsed) return parsed.error();
+    nlohmann::json& j = parsed.value();
+    if (j.is_object()) {
+        if (auto m = j.find("model"); m != j.end() && m->is_string())
+            init.requested_model = clip_utf8(m->get_ref<const std::string&>(), 250);
+        if (auto s = j.find("stream"); s != j.end() && s->is_boolean())
+            init.client_stream = allow_stream && s->get<bool>();
     }
-    if (auto v = validate_body(op, j); !v) return v.error();
+    if (auto v = validate_body(op, j, options_.max_messages); !v) return v.error();
     std::string requested = j["model"].get<std::string>();
-    auto route = snap->resolve(requested);
+    auto route = snap->resolve(requested, caller.key);
     if (!route) return route.error();
     const ProviderRuntime& provider = *route->provider;
     const BindingRuntime& binding = *route->binding;
+    init.snapshot = snap;
+    init.provider = &provider;
+    init.binding = &binding;
     if (caller.key != nullptr && !caller.key->may_use(binding.id)) {
         return make_error(ErrorCode::forbidden,
                           "This API key is not allowed to use the model '" + requested + "'.",
@@ -204,14 +208,8 @@ Result<CallInit> ProxyService::prepare(int32_t op, const std::string& body,
         }
     }
 
-    CallInit init;
-    init.request_id = next_request_id();
-    init.op = op;
     init.client_stream = stream;
     init.include_usage = include_usage;
-    init.snapshot = snap;
-    init.provider = &provider;
-    init.binding = &binding;
     init.api_key_id = caller.key_id;
     init.api_key_name = caller.key_name;
     init.requested_model = requested;
@@ -220,7 +218,7 @@ Result<CallInit> ProxyService::prepare(int32_t op, const std::string& body,
     init.call.op = op;
     init.call.stream = stream;
     init.call.model = binding.upstream_model;
-    init.call.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    init.call.body = http::dump_json(j);
     auto upstream = provider.adapter->build_request(init.call);
     if (!upstream.ok()) {
         const auto& f = *upstream.failure;
@@ -236,64 +234,92 @@ Result<CallInit> ProxyService::prepare(int32_t op, const std::string& body,
                           "adapter_error");
     }
     init.upstream = std::move(upstream.value);
-    return init;
+    return Ok{};
 }
 
-void ProxyService::handle_call(int32_t op, http::RequestContext& ctx,
-                               Pistache::Http::ResponseWriter& writer) {
+void ProxyService::handle_call(int32_t op, http::Request& request,
+                               const http::ResponderPtr& responder) {
     auto received = SteadyClock::now();
     int64_t received_ms = unix_ms_now();
-    const auto& request = ctx.request;
-    http::HeaderList headers = cors_headers();
-    if (request.body().size() > options_.max_body_bytes) {
-        http::send_error(writer,
-                         make_error(ErrorCode::body_too_large,
-                                    "The request body is " + std::to_string(request.body().size()) +
-                                        " bytes; the limit is " +
-                                        std::to_string(options_.max_body_bytes) + " bytes.",
-                                    "request_too_large"),
-                         headers);
-        return;
-    }
     auto snap = config_.current();
-    auto key = authenticate(*snap, request);
+    // Checked again: the snapshot may have changed while the body arrived.
+    auto key = authenticate_api_key(*snap, request.header("authorization"), received_ms);
     if (!key) {
-        http::send_error(writer, key.error(), headers);
+        metrics_.record_request("", "", "unauthorized");
+        responder->send(http::error_response(key.error(), cors_headers()));
         return;
     }
-    Caller caller;
-    caller.key = key.value();
-    caller.key_id = key.value()->id;
-    caller.key_name = key.value()->name;
-    caller.client_ip = ctx.client_ip;
-    caller.user_agent = http::header_value(request, "User-Agent");
-    auto init = prepare(op, request.body(), snap, caller, true);
-    if (!init) {
-        http::send_error(writer, init.error(), headers);
+    Caller caller = caller_of(key.value(), request);
+    if (request.body.size() <= options_.inline_prepare_bytes) {
+        run_call(op, request.body, snap, caller, received, received_ms, responder);
         return;
     }
-    init->received_at = received;
-    init->received_unix_ms = received_ms;
-    auto connection = http::ClientConnection::of(writer.getPeer());
-    if (!connection) return;  // the client is already gone
-    ctx.writer_moved = true;  // answered through the connection from here on
-    bool keep_alive = request.version() == Pistache::Http::Version::Http11;
-    if (auto c = request.headers().tryGet<Pistache::Http::Header::Connection>()) {
-        keep_alive = c->control() == Pistache::Http::ConnectionControl::KeepAlive;
+    // Parsing and rewriting megabytes of JSON takes milliseconds: not on a reactor.
+    auto body = std::make_shared<std::string>(std::move(request.body));
+    bool posted = cpu_.post([this, op, body, snap, caller, received, received_ms, responder] {
+        run_call(op, *body, snap, caller, received, received_ms, responder);
+    });
+    if (!posted) {
+        responder->send(http::error_response(
+            make_error(ErrorCode::unavailable, "The gateway is shutting down.", "shutting_down"),
+            cors_headers()));
     }
-    auto sink = std::make_unique<HttpClientSink>(std::move(connection), keep_alive);
-    auto call = std::make_shared<ProxyCall>(std::move(init.value()),
-                                            CallDeps{upstreams_.next(), logs_, metrics_, registry_},
-                                            std::move(sink));
+}
+
+void ProxyService::run_call(int32_t op, const std::string& body,
+                            const std::shared_ptr<const Snapshot>& snap, const Caller& caller,
+                            SteadyTime received, int64_t received_ms,
+                            const http::ResponderPtr& responder) {
+    CallInit init;
+    init.received_at = received;
+    init.received_unix_ms = received_ms;
+    if (auto st = prepare(op, body, snap, caller, true, init); !st) {
+        refuse_call(st.error(), init, caller, received, responder);
+        return;
+    }
+    auto call = std::make_shared<ProxyCall>(
+        std::move(init), CallDeps{upstreams_.next(), logs_, metrics_, registry_}, responder);
     call->start();
 }
 
-void ProxyService::handle_models(http::RequestContext& ctx,
-                                 Pistache::Http::ResponseWriter& writer) {
+void ProxyService::refuse_call(const Error& e, const CallInit& init, const Caller& caller,
+                               SteadyTime received, const http::ResponderPtr& responder) {
+    http::HeaderList headers = cors_headers();
+    headers.emplace_back("X-Request-Id", init.request_id);
+    responder->send(http::error_response(e, std::move(headers)));
+    std::string status = e.code == ErrorCode::rate_limited ? "local_rate_limited" : "error";
+    LogRecord r;
+    r.kind = LogRecord::Kind::final;
+    r.request_id = init.request_id;
+    r.api_key_id = caller.key_id;
+    r.api_key_name = caller.key_name;
+    if (init.provider != nullptr) {
+        r.provider_id = init.provider->id;
+        r.provider_name = init.provider->name;
+    }
+    r.model = init.binding != nullptr ? init.binding->upstream_model
+                                      : clip_utf8(init.requested_model, 200);
+    r.requested_model = init.requested_model;
+    r.endpoint = init.op == MG_OP_EMBEDDINGS ? "embeddings" : "chat";
+    r.stream = init.client_stream;
+    r.status = status;
+    r.downstream_status = http_status(e.code);
+    r.latency_ms = ms_between(received, SteadyClock::now());
+    r.client_ip = caller.client_ip;
+    r.user_agent = clip_utf8(caller.user_agent, 1024);
+    r.error = redact(e.message, 2000);
+    r.created_at_ms = init.received_unix_ms;
+    r.updated_at_ms = unix_ms_now();
+    logs_.submit(std::move(r));
+    metrics_.record_request(init.provider != nullptr ? init.provider->name : "",
+                            init.binding != nullptr ? init.binding->public_name : "", status);
+}
+
+void ProxyService::handle_models(http::Request& request, const http::ResponderPtr& responder) {
     auto snap = config_.current();
-    auto key = authenticate(*snap, ctx.request);
+    auto key = authenticate_api_key(*snap, request.header("authorization"), unix_ms_now());
     if (!key) {
-        http::send_error(writer, key.error(), cors_headers());
+        responder->send(http::error_response(key.error(), cors_headers()));
         return;
     }
     std::vector<const BindingRuntime*> visible;
@@ -307,26 +333,27 @@ void ProxyService::handle_models(http::RequestContext& ctx,
     nlohmann::json data = nlohmann::json::array();
     for (const auto* b : visible)
         data.push_back(model_entry(*b));
-    http::send_json(writer, 200, {{"object", "list"}, {"data", data}}, cors_headers());
+    responder->send(http::json_response(200, {{"object", "list"}, {"data", data}}, cors_headers()));
 }
 
-void ProxyService::handle_model(http::RequestContext& ctx, Pistache::Http::ResponseWriter& writer) {
+void ProxyService::handle_model(http::Request& request, const http::ResponderPtr& responder) {
     auto snap = config_.current();
-    auto key = authenticate(*snap, ctx.request);
+    auto key = authenticate_api_key(*snap, request.header("authorization"), unix_ms_now());
     if (!key) {
-        http::send_error(writer, key.error(), cors_headers());
+        responder->send(http::error_response(key.error(), cors_headers()));
         return;
     }
-    std::string id = http::url_decode(ctx.path.substr(std::string_view("/v1/models/").size()));
-    auto route = snap->resolve(id);
+    std::string id = http::url_decode(
+        std::string_view(request.path).substr(std::string_view("/v1/models/").size()));
+    auto route = snap->resolve(id, key.value());
     if (!route || !key.value()->may_use(route->binding->id)) {
-        http::send_error(writer,
-                         make_error(ErrorCode::model_not_found,
-                                    "The model '" + id + "' does not exist.", "model_not_found"),
-                         cors_headers());
+        responder->send(http::error_response(
+            make_error(ErrorCode::model_not_found, "The model '" + id + "' does not exist.",
+                       "model_not_found"),
+            cors_headers()));
         return;
     }
-    http::send_json(writer, 200, model_entry(*route->binding), cors_headers());
+    responder->send(http::json_response(200, model_entry(*route->binding), cors_headers()));
 }
 
 int ProxyService::internal_call(const std::string& plugin_id, std::string_view request_json,
@@ -336,20 +363,19 @@ int ProxyService::internal_call(const std::string& plugin_id, std::string_view r
     caller.key_name = "internal:" + plugin_id;
     caller.client_ip = "internal";
     caller.user_agent = "modelgate/internal:" + plugin_id;
-    auto init = prepare(MG_OP_CHAT, std::string(request_json), snap, caller, false);
-    if (!init) {
-        response = http::error_body(init.error()).dump();
-        return http_status(init.error().code);
-    }
-    init->received_at = SteadyClock::now();
-    init->received_unix_ms = unix_ms_now();
-    auto sink = std::make_unique<InternalClientSink>();
+    CallInit init;
+    init.received_at = SteadyClock::now();
+    init.received_unix_ms = unix_ms_now();
+    auto sink = std::make_shared<InternalClientSink>();
     auto answer = sink->answer();
-    auto call = std::make_shared<ProxyCall>(std::move(init.value()),
-                                            CallDeps{upstreams_.next(), logs_, metrics_, registry_},
-                                            std::move(sink));
-    call->start();
-    call.reset();
+    if (auto st = prepare(MG_OP_CHAT, request_json, snap, caller, false, init); !st) {
+        refuse_call(st.error(), init, caller, init.received_at, sink);
+    } else {
+        auto call = std::make_shared<ProxyCall>(
+            std::move(init), CallDeps{upstreams_.next(), logs_, metrics_, registry_}, sink);
+        call->start();
+    }
+    sink.reset();
     auto result = answer.get();
     response = std::move(result.body);
     if (result.status == 0) error = "the call ended without an answer";

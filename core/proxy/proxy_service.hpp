@@ -1,7 +1,11 @@
-// The OpenAI-compatible proxy endpoints. Everything here runs on a reactor
-// thread and never blocks: authenticate from the in-memory snapshot, validate,
-// resolve the model, let the adapter build the upstream request, and hand the
-// call to a ProxyCall that waits for a slot and talks to the upstream loop.
+// The OpenAI-compatible proxy endpoints. The API key is checked on the
+// request's head (a reactor thread, in-memory snapshot), before the body is
+// read. Once the body is in, prepare() validates it, resolves the model, checks
+// the key's allowlist and lets the adapter build the upstream request: inline
+// for small bodies, on the CPU pool for large ones, so a reactor never spends
+// long on one request. Then a ProxyCall waits for a slot and talks to the
+// upstream loop. Every answered call gets a request-log row and a metric,
+// refusals included (those of unknown keys get only the metric).
 #pragma once
 
 #include <memory>
@@ -11,17 +15,29 @@
 #include "http/router.hpp"
 #include "proxy/call_registry.hpp"
 #include "proxy/proxy_call.hpp"
+#include "util/thread_pool.hpp"
 
 namespace modelgate::core::proxy {
 
 struct ProxyOptions {
     std::size_t max_body_bytes = 16u << 20;
+    std::size_t max_messages = 10000;              // per chat request
+    std::size_t inline_prepare_bytes = 64u << 10;  // larger bodies are prepared on the CPU pool
+};
+
+// Who is calling.
+struct Caller {
+    std::optional<int64_t> key_id;
+    std::string key_name;
+    const KeyRuntime* key = nullptr;  // null for internal calls
+    std::string client_ip;
+    std::string user_agent;
 };
 
 class ProxyService {
   public:
     ProxyService(ConfigCache& config, upstream::UpstreamPool& upstreams, LogWriter& logs,
-                 Metrics& metrics, ProxyOptions options);
+                 Metrics& metrics, ThreadPool& cpu, ProxyOptions options);
 
     void register_routes(http::Router& router);
 
@@ -31,34 +47,33 @@ class ProxyService {
     int internal_call(const std::string& plugin_id, std::string_view request_json,
                       std::string& response, std::string& error);
 
+    // Validation, routing, the key's allowlist, capabilities and the adapter's
+    // request: everything before the slot, with no I/O. On failure, init holds
+    // what was learnt (request id, requested model, provider) for the log row.
+    Status prepare(int32_t op, std::string_view body, const std::shared_ptr<const Snapshot>& snap,
+                   const Caller& caller, bool allow_stream, CallInit& init) const;
+
     CallRegistry& registry() { return registry_; }
     // Ends every call still waiting or running (their clients are told).
     void abort_all();
 
   private:
-    struct Caller {
-        std::optional<int64_t> key_id;
-        std::string key_name;
-        const KeyRuntime* key = nullptr;  // null for internal calls
-        std::string client_ip;
-        std::string user_agent;
-    };
-
-    void handle_call(int32_t op, http::RequestContext& ctx, Pistache::Http::ResponseWriter& writer);
-    void handle_models(http::RequestContext& ctx, Pistache::Http::ResponseWriter& writer);
-    void handle_model(http::RequestContext& ctx, Pistache::Http::ResponseWriter& writer);
-    // Authenticates the Bearer key against the snapshot (401/403 on failure).
-    Result<const KeyRuntime*> authenticate(const Snapshot& snap,
-                                           const Pistache::Http::Request& request) const;
-    // Validation, routing and the adapter's request: everything before the slot.
-    Result<CallInit> prepare(int32_t op, const std::string& body,
-                             const std::shared_ptr<const Snapshot>& snap, const Caller& caller,
-                             bool allow_stream);
+    http::Admission admit(const http::Request& head);
+    void handle_call(int32_t op, http::Request& request, const http::ResponderPtr& responder);
+    // prepare() and, when it passes, start the call; else answer and log the refusal.
+    void run_call(int32_t op, const std::string& body, const std::shared_ptr<const Snapshot>& snap,
+                  const Caller& caller, SteadyTime received, int64_t received_ms,
+                  const http::ResponderPtr& responder);
+    void refuse_call(const Error& e, const CallInit& init, const Caller& caller,
+                     SteadyTime received, const http::ResponderPtr& responder);
+    void handle_models(http::Request& request, const http::ResponderPtr& responder);
+    void handle_model(http::Request& request, const http::ResponderPtr& responder);
 
     ConfigCache& config_;
     upstream::UpstreamPool& upstreams_;
     LogWriter& logs_;
     Metrics& metrics_;
+    ThreadPool& cpu_;
     ProxyOptions options_;
     CallRegistry registry_;
 };

@@ -1,6 +1,7 @@
 #include "proxy/usage.hpp"
 
 #include <cmath>
+#include <modelgate/json_limits.hpp>
 
 namespace modelgate::core::proxy {
 
@@ -97,7 +98,7 @@ int64_t estimate_tokens(std::string_view text) {
 }
 
 int64_t estimate_prompt_tokens(std::string_view request_body) {
-    auto j = nlohmann::json::parse(request_body, nullptr, false);
+    auto j = modelgate::sdk::parse_json(request_body);
     if (!j.is_object()) return estimate_tokens(request_body);
     double units = 0;
     bool any = false;
@@ -148,7 +149,7 @@ TokenCounts tokens_from_usage(const nlohmann::json& usage, int64_t prompt_estima
 namespace modelgate::core::proxy {
 
 double answer_units(std::string_view answer_body) {
-    auto j = nlohmann::json::parse(answer_body, nullptr, false);
+    auto j = modelgate::sdk::parse_json(answer_body);
     double units = 0;
     if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array()) return 0;
     for (const auto& c : j["choices"]) {

@@ -1,7 +1,10 @@
 #include "store/database.hpp"
 
+#include <fcntl.h>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cstdlib>
@@ -162,9 +165,32 @@ Database::Database(const DatabaseUrl& url, std::size_t pool_size)
     if (url_.dialect == Dialect::sqlite) {
         auto parent = std::filesystem::path(url_.sqlite_path).parent_path();
         if (!parent.empty()) std::filesystem::create_directories(parent);
+        // The file holds session and key hashes: owner only. SQLite gives its
+        // -wal and -shm files the database file's mode.
+        int fd = ::open(url_.sqlite_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0) ::close(fd);
+        for (const char* suffix : {"", "-wal", "-shm"})
+            ::chmod((url_.sqlite_path + suffix).c_str(), 0600);
     }
     for (std::size_t i = 0; i < pool_size; ++i)
         setup_session(pool_->at(i));
+    if (url_.dialect == Dialect::sqlite) {
+        struct stat st {};
+        if (::stat(url_.sqlite_path.c_str(), &st) == 0) {
+            file_dev_ = st.st_dev;
+            file_ino_ = st.st_ino;
+        }
+    }
+}
+
+std::optional<std::string> Database::file_problem() const {
+    if (url_.dialect != Dialect::sqlite) return std::nullopt;
+    struct stat st {};
+    if (::stat(url_.sqlite_path.c_str(), &st) != 0)
+        return "the SQLite file " + url_.sqlite_path + " was deleted";
+    if (st.st_dev != file_dev_ || st.st_ino != file_ino_)
+        return "the SQLite file " + url_.sqlite_path + " was replaced by another file";
+    return std::nullopt;
 }
 
 Database::~Database() = default;

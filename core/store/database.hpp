@@ -67,6 +67,9 @@ class Database {
 
     std::vector<std::string> migrate();
     bool ping();
+    // SQLite: why the file the pool writes to is no longer the database
+    // (deleted, or replaced by another file); nullopt when all is well.
+    std::optional<std::string> file_problem() const;
 
     // SQL fragment that selects a timestamp column as ISO 8601 UTC text.
     std::string ts(const std::string& column) const;
@@ -94,6 +97,7 @@ class Database {
     std::unique_ptr<soci::connection_pool> pool_;
     std::mutex suspect_mu_;
     std::vector<bool> suspect_;
+    unsigned long file_dev_ = 0, file_ino_ = 0;  // the SQLite file as opened
 };
 
 // Turns the current exception into an internal Error with a redacted message.

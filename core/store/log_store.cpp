@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <deque>
+#include <modelgate/json_limits.hpp>
 
 #include "util/time.hpp"
 
@@ -314,7 +315,7 @@ Result<LogPage> LogStore::query(const LogQuery& q) {
             while (st.fetch()) {
                 nlohmann::json usage_json = nullptr;
                 if (usage) {
-                    usage_json = nlohmann::json::parse(*usage, nullptr, false);
+                    usage_json = modelgate::sdk::parse_json(*usage);
                     if (usage_json.is_discarded()) usage_json = nullptr;
                 }
                 page.logs.push_back({{"id", id},

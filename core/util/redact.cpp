@@ -40,6 +40,14 @@ bool is_sensitive_name(std::string_view name) {
     return false;
 }
 
+std::string clip_utf8(std::string_view s, std::size_t max_bytes) {
+    if (s.size() <= max_bytes) return std::string(s);
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
+        --cut;
+    return std::string(s.substr(0, cut));
+}
+
 std::string redact(std::string_view text, std::size_t max_len) {
     std::string out;
     out.reserve(text.size());

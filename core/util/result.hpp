@@ -1,5 +1,6 @@
 // Result type for the request path: no exceptions cross layers there. An Error
-// carries a stable code that maps to an HTTP status and an OpenAI error type.
+// carries a stable code; one table (result.cpp) maps every code to its HTTP
+// status, its OpenAI error "type" and its default OpenAI "code".
 #pragma once
 
 #include <string>
@@ -9,19 +10,27 @@
 namespace modelgate::core {
 
 enum class ErrorCode {
-    invalid_request,   // 400 invalid_request_error
-    invalid_json,      // 400 invalid_request_error
-    unauthorized,      // 401 authentication_error
-    forbidden,         // 403 permission_error
-    not_found,         // 404 invalid_request_error
-    model_not_found,   // 404 invalid_request_error
-    conflict,          // 409 invalid_request_error
-    body_too_large,    // 413 invalid_request_error
-    rate_limited,      // 429 rate_limit_error
-    internal,          // 500 server_error
-    upstream_error,    // 502 upstream_error
-    unavailable,       // 503 server_error
-    upstream_timeout,  // 504 timeout_error
+    invalid_request,         // 400 invalid_request_error
+    invalid_json,            // 400 invalid_request_error
+    unauthorized,            // 401 authentication_error
+    forbidden,               // 403 permission_error
+    not_found,               // 404 invalid_request_error
+    model_not_found,         // 404 invalid_request_error
+    method_not_allowed,      // 405 invalid_request_error
+    request_timeout,         // 408 invalid_request_error
+    conflict,                // 409 invalid_request_error
+    body_too_large,          // 413 invalid_request_error
+    uri_too_long,            // 414 invalid_request_error
+    unsupported_media_type,  // 415 invalid_request_error
+    expectation_failed,      // 417 invalid_request_error
+    headers_too_large,       // 431 invalid_request_error
+    rate_limited,            // 429 rate_limit_error
+    internal,                // 500 server_error
+    not_implemented,         // 501 invalid_request_error
+    upstream_error,          // 502 upstream_error
+    unavailable,             // 503 server_error
+    upstream_timeout,        // 504 timeout_error
+    http_version,            // 505 invalid_request_error
 };
 
 struct Error {
@@ -34,6 +43,8 @@ struct Error {
 int http_status(ErrorCode code);
 const char* error_type(ErrorCode code);
 const char* default_error_code(ErrorCode code);
+// The code for an HTTP error status (the HTTP layer's own refusals).
+ErrorCode error_code_for_status(int status);
 
 template <class T>
 class Result {

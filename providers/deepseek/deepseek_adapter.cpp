@@ -11,6 +11,7 @@
 //  - blank lines before a whole answer and ": keep-alive" comments in streams while
 //    it is busy.
 // No embeddings API. A pure transformation: the core owns sockets and the secret.
+#include <modelgate/json_limits.hpp>
 #include <modelgate/openai.hpp>
 #include <modelgate/sdk.hpp>
 #include <optional>
@@ -169,7 +170,7 @@ class DeepSeekAdapter final : public modelgate::sdk::ProviderAdapter {
             throw std::runtime_error("upstream answered with a body that is not a JSON object");
         if (answer.has_error) throw UpstreamError("upstream answered 2xx with an error body");
         if (body.find(kInterrupted) != std::string_view::npos &&
-            answer_interrupted(json::parse(body, nullptr, false)))
+            answer_interrupted(modelgate::sdk::parse_json(body)))
             throw UpstreamError("DeepSeek interrupted the answer (insufficient_system_resource)");
         out.usage = std::move(answer.usage);  // DeepSeek's own fields included, unchanged
         out.body.assign(trim_leading_whitespace(body));  // OpenAI's shape: forwarded as is
@@ -183,7 +184,7 @@ class DeepSeekAdapter final : public modelgate::sdk::ProviderAdapter {
     ErrorInfo classify_error(int status, std::string_view headers, std::string_view body) override {
         ErrorInfo info = modelgate::sdk::default_classify_error(status, headers, body);
         if (status >= 200 && status < 300) {
-            json parsed = json::parse(body, nullptr, false);
+            json parsed = modelgate::sdk::parse_json(body);
             if (parsed.is_object() && !parsed.contains("error") && answer_interrupted(parsed)) {
                 info.error_class = ErrorClass::retryable;
                 info.error = interrupted_error();

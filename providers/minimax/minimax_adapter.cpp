@@ -6,6 +6,7 @@
 // tool schemas; `base_resp` errors hidden in HTTP 200 answers and HTTP 529
 // "overloaded" are classified. MiniMax has no /models endpoint and no
 // OpenAI-shaped embeddings, so the adapter offers chat and streamed chat only.
+#include <modelgate/json_limits.hpp>
 #include <modelgate/openai.hpp>
 #include <modelgate/sdk.hpp>
 
@@ -66,7 +67,7 @@ class MiniMaxAdapter final : public modelgate::sdk::ProviderAdapter {
     ParsedResponse parse_response(const Call& call, int /*status*/,
                                   std::string_view body) override {
         if (call.op != Operation::chat) throw Unsupported("MiniMax adapter: chat only");
-        json answer = json::parse(body, nullptr, false);
+        json answer = modelgate::sdk::parse_json(body);
         if (!answer.is_object()) {
             throw std::runtime_error("upstream answered with a body that is not a JSON object");
         }

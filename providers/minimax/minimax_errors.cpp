@@ -1,6 +1,7 @@
 #include "minimax_errors.hpp"
 
 #include <charconv>
+#include <modelgate/json_limits.hpp>
 
 namespace modelgate::providers::minimax {
 
@@ -90,7 +91,7 @@ json error_object(const BaseRespError& e) {
 }
 
 sdk::ErrorInfo classify(int status, std::string_view headers, std::string_view body) {
-    json parsed = json::parse(body, nullptr, false);
+    json parsed = modelgate::sdk::parse_json(body);
     if (auto br = base_resp_error(parsed)) {
         // Codes not known here: an HTTP error status still says something;
         // a 2xx says nothing, so the error is the upstream's.

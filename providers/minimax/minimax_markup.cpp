@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <modelgate/json_limits.hpp>
 
 namespace modelgate::providers::minimax {
 
@@ -110,7 +111,7 @@ bool coerce_as(const std::string& type, std::string_view text, ordered_json& out
         out = nullptr;
         return true;
     }
-    ordered_json parsed = ordered_json::parse(text, nullptr, false);
+    ordered_json parsed = modelgate::sdk::parse_json<ordered_json>(text);
     if (parsed.is_discarded()) return false;
     if (type == "integer") {
         if (parsed.is_number_integer()) {
@@ -312,6 +313,7 @@ ToolSchemas ToolSchemas::from_request(std::string_view body) {
         if (depth == 1 && event == json::parse_event_t::key) return parsed == "tools";
         return true;
     };
+    if (!modelgate::sdk::json_depth_ok(body)) return out;
     json request = json::parse(body, only_tools, false);
     if (!request.is_object()) return out;
     auto tools = request.find("tools");
@@ -343,7 +345,7 @@ ordered_json coerce_value(std::string_view raw, const json* schema) {
     std::vector<std::string> types = schema_types(schema);
     ordered_json out;
     if (types.empty()) {
-        out = ordered_json::parse(text, nullptr, false);
+        out = modelgate::sdk::parse_json<ordered_json>(text);
         if (!out.is_discarded()) return out;
         return ordered_json(std::string(text));
     }

@@ -1,6 +1,7 @@
 #include "minimax_stream.hpp"
 
 #include <algorithm>
+#include <modelgate/json_limits.hpp>
 #include <modelgate/openai.hpp>
 
 #include "minimax_errors.hpp"
@@ -59,7 +60,7 @@ void StreamDecoder::on_event(std::string_view data, sdk::EventSink& sink) {
         complete(sink);
         return;
     }
-    json chunk = json::parse(data, nullptr, false);
+    json chunk = modelgate::sdk::parse_json(data);
     if (!chunk.is_object()) {
         fail(sink, sdk::make_error("upstream sent a stream event that is not a JSON object",
                                    "upstream_error", "invalid_stream_event"));

@@ -2,6 +2,7 @@
 // behind the gateway's OpenAI surface, so "ollama/llama3" works from any OpenAI
 // client with Ollama's own features (thinking, keep_alive, options) reachable.
 // A pure transformation: the core owns sockets, secrets, timeouts and logging.
+#include <modelgate/json_limits.hpp>
 #include <modelgate/sdk.hpp>
 
 #include "ollama_answer.hpp"
@@ -123,7 +124,7 @@ class OllamaAdapter final : public sdk::ProviderAdapter {
 
     ParsedResponse parse_response(const Call& call, int /*status*/,
                                   std::string_view body) override {
-        sdk::json answer = sdk::json::parse(body, nullptr, false);
+        sdk::json answer = sdk::parse_json(body);
         if (!answer.is_object())
             throw std::runtime_error("upstream answered with a body that is not a JSON object");
         if (auto err = answer.find("error"); err != answer.end() && !err->is_null())
@@ -138,7 +139,7 @@ class OllamaAdapter final : public sdk::ProviderAdapter {
                 break;
             }
             case Operation::embeddings: {
-                sdk::json request = sdk::json::parse(call.body, nullptr, false);
+                sdk::json request = sdk::parse_json(call.body);
                 out.body = embedding_list(answer, embedding_encoding(request), call.model).dump();
                 out.usage = embedding_usage_for_core(answer);
                 break;
@@ -161,7 +162,7 @@ class OllamaAdapter final : public sdk::ProviderAdapter {
         // Status classes and Retry-After as for any HTTP API; an OpenAI-shaped
         // error (from a proxy in front of Ollama) is kept as it is.
         ErrorInfo info = sdk::default_classify_error(status, headers, body);
-        sdk::json parsed = sdk::json::parse(body, nullptr, false);
+        sdk::json parsed = sdk::parse_json(body);
         const sdk::json* message = nullptr;
         if (parsed.is_object()) {
             auto it = parsed.find("error");

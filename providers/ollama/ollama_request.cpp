@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <modelgate/json_limits.hpp>
 
 namespace modelgate::ollama {
 
@@ -146,7 +147,7 @@ json tool_calls_of(const json& calls, const std::string& at) {
             if (args->is_string()) {
                 const auto& text = args->get_ref<const std::string&>();
                 if (text.find_first_not_of(" \t\r\n") != std::string::npos) {
-                    arguments = json::parse(text, nullptr, false);
+                    arguments = modelgate::sdk::parse_json(text);
                     if (arguments.is_discarded())
                         throw InvalidRequest(call_at + ".function.arguments is not valid JSON");
                 }

@@ -1,5 +1,6 @@
 #include "ollama_stream.hpp"
 
+#include <modelgate/json_limits.hpp>
 #include <modelgate/openai.hpp>
 
 #include "ollama_answer.hpp"
@@ -54,7 +55,7 @@ void NdjsonStreamDecoder::on_line(std::string_view line, sdk::EventSink& sink) {
         line.remove_prefix(1);
     if (line.empty()) return;
 
-    json j = json::parse(line, nullptr, false);
+    json j = modelgate::sdk::parse_json(line);
     if (!j.is_object()) {
         fail(make_error("upstream sent a stream line that is not a JSON object", "upstream_error",
                         "invalid_stream_event"),

@@ -13,6 +13,7 @@
 // adapter offers none (the gateway's /v1/models lists the provider's bindings).
 #include <bit>
 #include <cstdint>
+#include <modelgate/json_limits.hpp>
 #include <modelgate/openai.hpp>
 #include <modelgate/sdk.hpp>
 
@@ -72,7 +73,7 @@ std::string float32_base64(const json& vector) {
 }
 
 json parse_answer(std::string_view body) {
-    json j = json::parse(body, nullptr, false);
+    json j = modelgate::sdk::parse_json(body);
     if (!j.is_object())
         throw std::runtime_error("upstream answered with a body that is not a JSON object");
     if (zhipu::read_business_error(j)) throw UpstreamError("upstream answered 2xx with an error");
@@ -171,7 +172,7 @@ class ZhipuAdapter final : public modelgate::sdk::ProviderAdapter {
 
     static ParsedResponse embeddings_answer(const Call& call, std::string_view body) {
         json answer = parse_answer(body);
-        json request = json::parse(call.body, nullptr, false);
+        json request = modelgate::sdk::parse_json(call.body);
         bool base64 = request.is_object() && request.value("encoding_format", "") == "base64";
         bool changed = false;
         if (!answer.contains("object")) {

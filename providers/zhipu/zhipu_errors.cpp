@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <modelgate/json_limits.hpp>
 
 namespace modelgate::providers::zhipu {
 
@@ -178,7 +179,7 @@ bool ended_in_network_error(const json& answer) {
 
 ErrorInfo classify(int status, std::string_view headers, std::string_view body) {
     ErrorInfo info = sdk::default_classify_error(status, headers, body);
-    json parsed = json::parse(body, nullptr, false);
+    json parsed = modelgate::sdk::parse_json(body);
     auto business = read_business_error(parsed);
     if (!business || business->code.empty()) {
         // No business code (a proxy's page, an OpenAI-style error): the default

@@ -1,5 +1,7 @@
 #include "zhipu_stream_decoder.hpp"
 
+#include <modelgate/json_limits.hpp>
+
 #include "zhipu_errors.hpp"
 
 namespace modelgate::providers::zhipu {
@@ -50,7 +52,7 @@ bool StreamDecoder::transform(sdk::json& chunk) {
 void StreamDecoder::relay(int32_t kind, uint32_t flags, std::string_view data,
                           sdk::EventSink& out) {
     if (kind == MG_EVENT_ERROR) {
-        out.error(map_error_object(sdk::json::parse(data, nullptr, false)));
+        out.error(map_error_object(sdk::parse_json(data)));
         return;
     }
     out.forward(kind, flags, data);

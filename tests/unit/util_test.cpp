@@ -76,13 +76,12 @@ TEST(ClientIp, ForwardedHeadersOnlyFromTrustedProxies) {
 TEST(Router, StaticPatternPrefixAndMethodMismatch) {
     http::Router r;
     int hit = 0;
-    r.add("GET", "/a/b", [&](http::RequestContext&, Pistache::Http::ResponseWriter&) { hit = 1; });
+    r.add("GET", "/a/b", [&](http::Request&, const http::ResponderPtr&) { hit = 1; });
     r.add("PUT", "/keys/{id}/rules/{rule_id}",
-          [&](http::RequestContext&, Pistache::Http::ResponseWriter&) { hit = 2; });
+          [&](http::Request&, const http::ResponderPtr&) { hit = 2; });
     r.add_prefix(
-        "GET", "/plugins/x",
-        [&](http::RequestContext&, Pistache::Http::ResponseWriter&) { hit = 3; }, "x");
-    const http::Handler* h = nullptr;
+        "GET", "/plugins/x", [&](http::Request&, const http::ResponderPtr&) { hit = 3; }, "x");
+    const http::Route* h = nullptr;
     http::PathParams p;
     EXPECT_EQ(r.match("GET", "/a/b", h, p), http::Router::Match::found);
     EXPECT_EQ(r.match("POST", "/a/b", h, p), http::Router::Match::method_not_allowed);

@@ -9,6 +9,7 @@
 //     providers/minimax/minimax_{answer,errors,markup,stream}.cpp
 #include <cstdint>
 #include <cstdlib>
+#include <modelgate/json_limits.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,7 +60,7 @@ void check_scanner(std::string_view text) {
     for (const auto& seg : whole) {
         if (seg.kind != SegmentKind::tool_block) continue;
         for (const auto& call : parse_tool_block(seg.text, schemas)) {
-            if (!json::parse(call.arguments, nullptr, false).is_object()) std::abort();
+            if (!modelgate::sdk::parse_json(call.arguments).is_object()) std::abort();
         }
     }
 }

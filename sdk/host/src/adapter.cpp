@@ -1,4 +1,5 @@
 #include <modelgate/host/adapter.hpp>
+#include <modelgate/json_limits.hpp>
 
 namespace modelgate::host {
 
@@ -217,8 +218,7 @@ ErrorClassification Adapter::classify_error(int status, std::string_view headers
     out.error_class = info.error_class;
     out.retry_after_ms = info.retry_after_ms;
     out.reset_at_unix_ms = info.reset_at_unix_ms;
-    out.error =
-        rc == MG_OK ? nlohmann::json::parse(error_json.data, nullptr, false) : nlohmann::json();
+    out.error = rc == MG_OK ? modelgate::sdk::parse_json(error_json.data) : nlohmann::json();
     if (!out.error.is_object() || !out.error.contains("message")) {
         out.error = {{"message", "upstream answered HTTP " + std::to_string(status)},
                      {"type", status == 429 ? "rate_limit_error" : "upstream_error"},

@@ -3,6 +3,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <cstring>
 #include <modelgate/host/loader.hpp>
+#include <modelgate/json_limits.hpp>
 #include <mutex>
 #include <string_view>
 
@@ -112,7 +113,7 @@ LoadResult load_plugin(const std::string& path, const mg_host_api* host, mg_plug
     plugin->abi_minor = d->abi_minor;
     plugin->capabilities = d->capabilities;
     if (d->config_schema != nullptr && *d->config_schema != '\0') {
-        plugin->config_schema = nlohmann::json::parse(d->config_schema, nullptr, false);
+        plugin->config_schema = modelgate::sdk::parse_json(d->config_schema);
         if (!plugin->config_schema.is_array()) return refused("config_schema is not a JSON array");
         for (const auto& f : plugin->config_schema) {
             if (!f.is_object() || !f.contains("name") || !f["name"].is_string()) {

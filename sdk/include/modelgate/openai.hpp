@@ -3,6 +3,7 @@
 // Providers whose wire format is OpenAI's with quirks derive from these.
 #pragma once
 
+#include <modelgate/json_limits.hpp>
 #include <modelgate/sdk.hpp>
 #include <modelgate/sse.hpp>
 #include <optional>
@@ -81,7 +82,7 @@ class StreamDecoder : public sdk::StreamDecoder {
             sink.done();
             return;
         }
-        json chunk = json::parse(data, nullptr, false);
+        json chunk = modelgate::sdk::parse_json(data);
         if (!chunk.is_object()) {
             fail(sink, make_error("upstream sent a stream event that is not a JSON object",
                                   "upstream_error", "invalid_stream_event"));
@@ -178,7 +179,7 @@ struct WholeAnswer {
 
 inline WholeAnswer parse_whole(std::string_view body) {
     WholeAnswer a;
-    a.body = json::parse(body, nullptr, false);
+    a.body = modelgate::sdk::parse_json(body);
     if (!a.body.is_object()) {
         throw std::runtime_error("upstream answered with a body that is not a JSON object");
     }
@@ -341,7 +342,7 @@ inline json normalize_model_list(const json& body, std::string_view owned_by) {
 // reads) as OpenAI's list, serialized. Throws std::runtime_error when the body
 // is not JSON and UpstreamError when it is an error object.
 inline std::string model_list_body(std::string_view body, std::string_view owned_by) {
-    json parsed = json::parse(body, nullptr, false);
+    json parsed = modelgate::sdk::parse_json(body);
     if (parsed.is_discarded()) throw std::runtime_error("upstream model list is not JSON");
     if (parsed.is_object() && parsed.contains("error") && !parsed["error"].is_null())
         throw UpstreamError("upstream answered the model list with an error");

@@ -21,6 +21,7 @@
 #include <ctime>
 #include <functional>
 #include <memory>
+#include <modelgate/json_limits.hpp>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -147,7 +148,7 @@ struct Call {
 
     // Parses body; throws InvalidRequest when it is not a JSON object.
     json parsed_body() const {
-        json j = json::parse(body, nullptr, false);
+        json j = modelgate::sdk::parse_json(body);
         if (!j.is_object()) throw InvalidRequest("request body is not a JSON object");
         return j;
     }
@@ -427,7 +428,7 @@ inline ErrorInfo default_classify_error(int status, std::string_view headers,
         info.error_class = ErrorClass::quota;
         info.reset_at_unix_ms = find_reset_time_ms(message);
     };
-    json parsed = json::parse(body, nullptr, false);
+    json parsed = modelgate::sdk::parse_json(body);
     if (parsed.is_object()) {
         auto it = parsed.find("error");
         if (it != parsed.end() && it->is_object() && it->contains("message")) {
@@ -612,7 +613,7 @@ struct ProviderEntry {
     static void* create(mg_str config_json, const mg_sink* err) noexcept {
         Adapter* result = nullptr;
         guarded(err, [&] {
-            json j = json::parse(view(config_json), nullptr, false);
+            json j = modelgate::sdk::parse_json(view(config_json));
             if (!j.is_object()) throw InvalidRequest("provider configuration is not a JSON object");
             ProviderConfig config;
             config.name = j.value("name", "");
@@ -702,7 +703,7 @@ struct FeatureEntry {
     }
     static int32_t init(mg_plugin_handle*, mg_str config_json, const mg_sink* err) noexcept {
         return guarded(err, [&] {
-            json config = json::parse(view(config_json), nullptr, false);
+            json config = modelgate::sdk::parse_json(view(config_json));
             if (!config.is_object()) config = json::object();
             instance() = std::make_unique<Plugin>();
             instance()->init(host(), config);
@@ -780,7 +781,7 @@ inline modelgate::sdk::json modelgate::sdk::Host::sql(std::string_view statement
     int32_t rc = detail::g_host->sql(detail::g_self, str(statement), str(params.dump()), rows.get(),
                                      err.get());
     if (rc != MG_OK) throw std::runtime_error("sql failed: " + err.data);
-    json j = json::parse(rows.data, nullptr, false);
+    json j = modelgate::sdk::parse_json(rows.data);
     return j.is_discarded() ? json::array() : j;
 }
 
@@ -790,7 +791,7 @@ inline modelgate::sdk::LlmResult modelgate::sdk::Host::llm_call(const json& requ
     r.status =
         detail::g_host->llm_call(detail::g_self, str(request.dump()), response.get(), err.get());
     r.error = err.data;
-    r.response = json::parse(response.data, nullptr, false);
+    r.response = modelgate::sdk::parse_json(response.data);
     if (r.response.is_discarded()) r.response = nullptr;
     return r;
 }

@@ -6,6 +6,7 @@
 // Start your own plugin by renaming "acme" and replacing the translations in
 // acme_wire.cpp and acme_stream.cpp.
 #include <memory>
+#include <modelgate/json_limits.hpp>
 #include <modelgate/sdk.hpp>
 #include <string>
 
@@ -81,7 +82,7 @@ class AcmeAdapter final : public modelgate::sdk::ProviderAdapter {
 
     ParsedResponse parse_response(const Call& call, int /*status*/,
                                   std::string_view body) override {
-        json answer = json::parse(body, nullptr, false);
+        json answer = modelgate::sdk::parse_json(body);
         if (!answer.is_object()) throw std::runtime_error("the Acme answer is not a JSON object");
         // An error in a 2xx answer: the core then asks classify_error about it.
         if (auto error = answer.find("error"); error != answer.end() && !error->is_null()) {
@@ -107,7 +108,7 @@ class AcmeAdapter final : public modelgate::sdk::ProviderAdapter {
     // are not Acme's; Acme's typed errors refine it.
     ErrorInfo classify_error(int status, std::string_view headers, std::string_view body) override {
         ErrorInfo info = modelgate::sdk::default_classify_error(status, headers, body);
-        json parsed = json::parse(body, nullptr, false);
+        json parsed = modelgate::sdk::parse_json(body);
         auto error = parsed.is_object() ? parsed.find("error") : parsed.end();
         if (!parsed.is_object() || error == parsed.end() || !error->is_object()) return info;
         auto type = string_member(*error, "type");

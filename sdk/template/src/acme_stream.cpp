@@ -1,5 +1,6 @@
 #include "acme_stream.hpp"
 
+#include <modelgate/json_limits.hpp>
 #include <utility>
 
 #include "acme_wire.hpp"
@@ -52,7 +53,7 @@ void StreamDecoder::on_line(std::string_view line, EventSink& sink) {
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
         line.remove_suffix(1);
     if (line.empty()) return;  // blank lines keep connections alive
-    json event = json::parse(line, nullptr, false);
+    json event = modelgate::sdk::parse_json(line);
     if (!event.is_object()) {
         fail(sink, make_error("Acme sent a stream event that is not a JSON object",
                               "upstream_error", "invalid_stream_event"));

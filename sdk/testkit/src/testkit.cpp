@@ -7,6 +7,7 @@
 #include <map>
 #include <modelgate/host/adapter.hpp>
 #include <modelgate/host/loader.hpp>
+#include <modelgate/json_limits.hpp>
 #include <modelgate/testkit/testkit.hpp>
 #include <random>
 #include <sstream>
@@ -214,7 +215,7 @@ class FixtureTest : public ::testing::Test {
         std::ifstream in(file_);
         std::stringstream ss;
         ss << in.rdbuf();
-        json f = json::parse(ss.str(), nullptr, false);
+        json f = modelgate::sdk::parse_json(ss.str());
         ASSERT_TRUE(f.is_object()) << file_ << " is not a JSON object";
         json config = f.value("config", json::object());
         auto adapter =
@@ -279,7 +280,7 @@ class FixtureTest : public ::testing::Test {
                 }
             }
             if (e.contains("body") || e.contains("body_contains")) {
-                json body = json::parse(r->body, nullptr, false);
+                json body = modelgate::sdk::parse_json(r->body);
                 ASSERT_FALSE(body.is_discarded()) << "the upstream body is not JSON: " << r->body;
                 if (e.contains("body")) {
                     EXPECT_EQ(body, e["body"]) << body.dump(2);
@@ -330,7 +331,7 @@ class FixtureTest : public ::testing::Test {
                     EXPECT_EQ((got.flags & MG_CHUNK_USAGE_ONLY) != 0, w.value("usage_only", false))
                         << "event " << i;
                     if (w.contains("data")) {
-                        json data = json::parse(got.data, nullptr, false);
+                        json data = modelgate::sdk::parse_json(got.data);
                         std::string where;
                         EXPECT_TRUE(contains(data, w["data"], where))
                             << "event " << i << ": " << where << "\n"
@@ -353,7 +354,7 @@ class FixtureTest : public ::testing::Test {
         if (f.contains("expect_response")) {
             auto parsed = a.parse_response(call, status, body);
             ASSERT_TRUE(parsed.ok()) << parsed.failure->message;
-            json out = json::parse(parsed->body, nullptr, false);
+            json out = modelgate::sdk::parse_json(parsed->body);
             std::string where;
             const json& e = f["expect_response"];
             if (e.contains("body")) {
@@ -361,7 +362,7 @@ class FixtureTest : public ::testing::Test {
             }
             if (e.contains("usage")) {
                 json usage =
-                    json::parse(parsed->usage.empty() ? "null" : parsed->usage, nullptr, false);
+                    modelgate::sdk::parse_json(parsed->usage.empty() ? "null" : parsed->usage);
                 EXPECT_TRUE(contains(usage, e["usage"], where)) << where << "\n" << parsed->usage;
             }
         }
@@ -405,7 +406,7 @@ json first_config(const std::string& fixtures_dir) {
         std::ifstream in(file);
         std::stringstream ss;
         ss << in.rdbuf();
-        json f = json::parse(ss.str(), nullptr, false);
+        json f = modelgate::sdk::parse_json(ss.str());
         if (f.is_object() && f.contains("config") && !f.contains("expect_create_error"))
             return f["config"];
     }
