@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Fuzzes provider plugins with libFuzzer under AddressSanitizer and UBSan: each
-# plugin's response parser (chat, embeddings, model list), stream decoder (fed
-# in pieces the fuzzer chooses), error classifier and request builder, loaded
-# through the SDK's host loader (tests/fuzz/adapter_fuzz.cpp). Seeds come from
-# each plugin's fixtures.
+# Fuzzes with libFuzzer under AddressSanitizer and UBSan: provider plugins
+# (each plugin's response parser for chat, embeddings and model lists, stream
+# decoder fed in pieces the fuzzer chooses, error classifier and request
+# builder, loaded through the SDK's host loader: tests/fuzz/adapter_fuzz.cpp,
+# seeded from each plugin's fixtures), and the gateway's HTTP request path up
+# to the proxy pipeline ("http": tests/fuzz/http_fuzz.cpp, seeded from
+# tests/fuzz/http_corpus).
 #
 #   scripts/fuzz.sh [SECONDS] [PLUGIN...]
 #
 # SECONDS  time per plugin (default 60)
-# PLUGIN   a bundled provider (openai, deepseek, ...), "template" for
+# PLUGIN   "http" for the HTTP request path, a bundled provider (openai, deepseek, ...), "template" for
 #          sdk/template's acme.so (built out of tree against the SDK installed
 #          from this build, as a third party builds it), or a path to a .so
 #          built with clang and -fsanitize=fuzzer-no-link,address,undefined,
-#          optionally followed by :FIXTURES_DIR. Default: every bundled provider
-#          plugin and the template.
+#          optionally followed by :FIXTURES_DIR. Default: http, every bundled
+#          provider plugin and the template.
 #
 # Builds with clang in build-fuzz/ (JOBS, default 2, sets the parallelism).
 # Inputs that crash or break the plugin contract are saved in
@@ -46,13 +48,20 @@ while IFS=$'\t' read -r name so fixtures; do
 done <"$dir/fuzz-plugins.txt"
 
 requested=("$@")
-[ ${#requested[@]} -gt 0 ] || requested=("${bundled_names[@]}" template)
+[ ${#requested[@]} -gt 0 ] || requested=(http "${bundled_names[@]}" template)
 
 failed=()
 results=()
 targets=()  # "name<TAB>so<TAB>fixtures"
 for want in "${requested[@]}"; do
-  if [ "$want" = template ] || [ "$want" = acme ]; then
+  if [ "$want" = http ]; then
+    echo "fuzz: building the HTTP request path harness"
+    if cmake --build "$dir" -j"$jobs" --target http_fuzz openai; then
+      targets+=("http"$'\t'-$'\t'-$'\t'"$dir/tests/fuzz/http_fuzz"$'\t'"$PWD/tests/fuzz/http_corpus")
+    else
+      failed+=("http (build)")
+    fi
+  elif [ "$want" = template ] || [ "$want" = acme ]; then
     echo "fuzz: building sdk/template against the SDK installed from $dir"
     cmake --install "$dir" --prefix "$dir/sdk-install" --component sdk >/dev/null
     rm -f "$dir/template/CMakeCache.txt"
@@ -94,13 +103,14 @@ done
 
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for entry in "${targets[@]}"; do
-  IFS=$'\t' read -r name so fixtures exe <<<"$entry"
+  IFS=$'\t' read -r name so fixtures exe seeds <<<"$entry"
   [ "$so" = - ] && so=
   [ "$fixtures" = - ] && fixtures=
   work=$dir/fuzz/$name
   rm -rf "$work/seeds"
   mkdir -p "$work/corpus" "$work/artifacts" "$work/seeds"
   [ -n "$fixtures" ] && "$dir/tests/fuzz/adapter_fuzz_seeds" "$fixtures" "$work/seeds" >/dev/null
+  [ -n "${seeds:-}" ] && cp "$seeds"/* "$work/seeds/"
   echo "fuzz: $name for ${seconds}s (${exe:-$so})"
   rc=0
   MODELGATE_FUZZ_PLUGIN=$so MODELGATE_FUZZ_FIXTURES=$fixtures \

@@ -174,8 +174,15 @@ void AdminApi::register_keys(http::Router& router) {
         auto id = ctx_.store.create_time_rule(rule.value());
         if (!id) return AdminResponse::error(id.error());
         reload();
-        rule->id = id.value();
-        return AdminResponse::ok(rule_json(rule.value()), 201);
+        // Read back as stored, created_at included.
+        auto stored = ctx_.store.get_api_key(key_id);
+        if (!stored) return AdminResponse::error(stored.error());
+        if (stored.value()) {
+            for (const auto& r : stored.value()->time_rules) {
+                if (r.id == id.value()) return AdminResponse::ok(rule_json(r), 201);
+            }
+        }
+        return AdminResponse::error(not_found("time rule"));
     });
 
     auto find_rule = [this](AdminRequest& req) -> Result<store::TimeRuleRecord> {

@@ -176,7 +176,10 @@ void AdminApi::register_provider_keys(http::Router& router) {
             }
         }
         reload();
-        return AdminResponse::ok({{"id", k.id}});
+        auto updated = ctx_.store.get_provider_key(k.id);
+        if (!updated) return AdminResponse::error(updated.error());
+        if (!updated.value()) return AdminResponse::error(not_found("provider key"));
+        return AdminResponse::ok(key_json(*updated.value(), ctx_.cache.key_pool(pid).get()));
     });
 
     route(router, "DELETE", "/admin/api/providers/{id}/keys/{key_id}", [this](AdminRequest& req) {

@@ -5,12 +5,13 @@
 #include <cctype>
 #include <map>
 #include <modelgate/host/adapter.hpp>
-#include <modelgate/json_limits.hpp>
 
 #include "admin/admin_api.hpp"
 #include "admin/fields.hpp"
 #include "domain/model_sync.hpp"
 #include "domain/provider_keys.hpp"
+#include "domain/provider_secrets.hpp"
+#include "util/json.hpp"
 #include "util/time.hpp"
 
 namespace modelgate::core::admin {
@@ -35,9 +36,11 @@ std::map<int64_t, KeySummary> summarize_keys(const std::vector<store::ProviderKe
 }
 
 nlohmann::json provider_json(const store::ProviderRecord& p, const Snapshot& snap,
-                             const KeySummary& keys, const KeyPool* pool) {
-    auto options = modelgate::sdk::parse_json(p.options);
+                             const KeySummary& keys, const KeyPool* pool,
+                             const crypto::SecretBox& secrets) {
+    auto options = parse_json(p.options);
     if (!options.is_object()) options = nlohmann::json::object();
+    mask_extra_headers(options, secrets);
     nlohmann::json status = {
         {"usable", false}, {"problem", nullptr}, {"in_flight", 0}, {"queued", 0}};
     if (auto it = snap.providers.find(p.name); it != snap.providers.end()) {
@@ -90,7 +93,7 @@ nlohmann::json provider_json(const store::ProviderRecord& p, const Snapshot& sna
 
 // Applies the fields present in body to p. Returns an error for bad input.
 std::optional<Error> apply_provider_fields(const nlohmann::json& body, store::ProviderRecord& p,
-                                           bool creating) {
+                                           bool creating, const crypto::SecretBox& secrets) {
     Fields f(body);
     if (auto v = f.text("name", 50, creating)) p.name = *v;
     if (auto v = f.text("base_url", 255, creating)) p.base_url = *v;
@@ -111,8 +114,8 @@ std::optional<Error> apply_provider_fields(const nlohmann::json& body, store::Pr
         p.total_timeout_ms = static_cast<int>(*v);
     if (auto v = f.boolean("merge_consecutive_messages")) p.merge_consecutive_messages = *v;
     if (auto v = f.boolean("is_active")) p.is_active = *v;
-    auto options = modelgate::sdk::parse_json(p.options);
-    if (!options.is_object()) options = nlohmann::json::object();
+    const auto stored = parse_json(p.options);
+    auto options = stored.is_object() ? stored : nlohmann::json::object();
     if (auto v = f.object("options")) options = *v;
     if (auto v = f.object("extra_headers")) options["extra_headers"] = *v;
     if (auto v = f.text("user_agent", 512)) {
@@ -149,6 +152,7 @@ std::optional<Error> apply_provider_fields(const nlohmann::json& body, store::Pr
     }
     while (!p.base_url.empty() && p.base_url.back() == '/')
         p.base_url.pop_back();
+    seal_extra_headers(options, secrets, stored);
     p.options = options.dump();
     return std::nullopt;
 }
@@ -194,8 +198,11 @@ void AdminApi::register_providers(http::Router& router) {
                 "No provider adapter '" + p.adapter + "' is loaded (available: " + known + ")",
                 "unknown_adapter");
         }
-        auto options = modelgate::sdk::parse_json(p.options);
+        auto options = parse_json(p.options);
         take_gateway_options(options);
+        if (auto problem = open_extra_headers(options, ctx_.secrets)) {
+            return make_error(ErrorCode::invalid_request, *problem, "invalid_provider_config");
+        }
         auto instance = host::Adapter::create(*plugin, p.name, p.base_url, options);
         if (!instance.ok()) {
             return make_error(ErrorCode::invalid_request, instance.failure->message,
@@ -213,7 +220,8 @@ void AdminApi::register_providers(http::Router& router) {
         if (!keys) return AdminResponse::error(keys.error());
         auto pool = ctx_.cache.key_pool(id);
         return AdminResponse::ok(provider_json(*p.value(), *ctx_.cache.current(),
-                                               summarize_keys(keys.value())[id], pool.get()));
+                                               summarize_keys(keys.value())[id], pool.get(),
+                                               ctx_.secrets));
     };
 
     route(router, "GET", "/admin/api/providers", [this](AdminRequest&) {
@@ -226,7 +234,7 @@ void AdminApi::register_providers(http::Router& router) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& p : list.value()) {
             auto pool = ctx_.cache.key_pool(p.id);
-            out.push_back(provider_json(p, *snap, summaries[p.id], pool.get()));
+            out.push_back(provider_json(p, *snap, summaries[p.id], pool.get(), ctx_.secrets));
         }
         return AdminResponse::ok({{"providers", out}});
     });
@@ -238,7 +246,7 @@ void AdminApi::register_providers(http::Router& router) {
         auto body = parse_body(req);
         if (!body) return AdminResponse::error(body.error());
         store::ProviderRecord p;
-        if (auto err = apply_provider_fields(body.value(), p, true))
+        if (auto err = apply_provider_fields(body.value(), p, true, ctx_.secrets))
             return AdminResponse::error(*err);
         if (auto err = validate(p)) return AdminResponse::error(*err);
         auto id = ctx_.store.create_provider(p);
@@ -258,7 +266,7 @@ void AdminApi::register_providers(http::Router& router) {
             return AdminResponse::error(
                 make_error(ErrorCode::not_found, "No such provider", "not_found"));
         store::ProviderRecord p = *existing.value();
-        if (auto err = apply_provider_fields(body.value(), p, false))
+        if (auto err = apply_provider_fields(body.value(), p, false, ctx_.secrets))
             return AdminResponse::error(*err);
         if (auto err = validate(p)) return AdminResponse::error(*err);
         if (auto st = ctx_.store.update_provider(p); !st) return AdminResponse::error(st.error());

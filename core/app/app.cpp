@@ -32,6 +32,13 @@ std::string version_string() {
     return MODELGATE_VERSION;
 }
 
+int64_t stale_pending_ms(const Snapshot& snapshot) {
+    int64_t longest = 0;
+    for (const auto& [name, p] : snapshot.providers)
+        longest = std::max<int64_t>(longest, int64_t{p->queue_timeout_ms} + p->total_timeout_ms);
+    return longest + 60000;
+}
+
 App::App(Config config) : config_(std::move(config)) {}
 
 App::~App() {
@@ -110,6 +117,8 @@ void App::start() {
 
     if (auto st = adopt_legacy_provider_keys(*config_store_, *secrets_); !st)
         throw std::runtime_error("cannot move provider keys: " + st.error().message);
+    if (auto st = refresh_provider_key_fingerprints(*config_store_, *secrets_); !st)
+        throw std::runtime_error("cannot refresh provider key fingerprints: " + st.error().message);
     timers_ = std::make_unique<TimerService>();
     cache_ = std::make_unique<ConfigCache>(*config_store_, *plugins_, *secrets_, *timers_,
                                            "modelgate/" + version_string());
@@ -170,6 +179,9 @@ void App::start() {
     std::size_t files = raise_open_files_limit();
     so.max_connections = std::min(config_.max_connections, files > 1024 ? files - 512 : files / 2);
     so.base_path = config_.base_path;
+    so.header_timeout = std::chrono::milliseconds(config_.http_header_timeout_ms);
+    so.body_timeout = std::chrono::milliseconds(config_.http_body_timeout_ms);
+    so.keep_alive_timeout = std::chrono::milliseconds(config_.http_idle_timeout_ms);
     server_ = std::make_unique<http::HttpServer>(so, server_state_);
     server_->start();
     started_ = true;
@@ -220,12 +232,11 @@ void App::persist_pause(int64_t provider_id, int64_t key_id, int64_t until_ms,
 
 void App::register_builtin_jobs() {
     // Calls that were pending when an instance died never get a final record from
-    // it; mark them after the longest configured timeout has passed.
+    // it. A row's clock starts when the call arrived, so no live call is older
+    // than the longest queue wait plus the longest total timeout of any
+    // provider; a minute after that it is stale (docs/operations.md).
     scheduler_->add("cleanup_stale_pending", "core", std::chrono::minutes(10), [this] {
-        int64_t longest = 600000;
-        for (const auto& [name, p] : cache_->current()->providers)
-            longest = std::max<int64_t>(longest, p->total_timeout_ms);
-        auto n = log_store_->expire_pending(longest + 60000);
+        auto n = log_store_->expire_pending(stale_pending_ms(*cache_->current()));
         if (!n) throw std::runtime_error(n.error().message);
         return std::to_string(n.value()) + " stale pending rows marked timeout";
     });

@@ -96,5 +96,9 @@ class App {
 };
 
 std::string version_string();
+// How old a `pending` request-log row must be to have been left by a stopped
+// instance: the longest queue timeout plus total timeout of any provider, plus
+// a minute.
+int64_t stale_pending_ms(const Snapshot& snapshot);
 
 }  // namespace modelgate::core

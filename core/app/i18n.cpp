@@ -2,10 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <modelgate/json_limits.hpp>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "util/json.hpp"
 #include "util/log.hpp"
 
 namespace modelgate::core {
@@ -17,7 +17,7 @@ std::size_t Catalogs::load(const std::string& dir) {
         std::ifstream in(entry.path());
         std::stringstream ss;
         ss << in.rdbuf();
-        auto j = modelgate::sdk::parse_json(ss.str());
+        auto j = parse_json(ss.str());
         if (!j.is_object()) {
             MG_WARN("i18n", "ignoring " << entry.path().string() << ": not a JSON object");
             continue;

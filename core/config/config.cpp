@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 #include <thread>
+#include <tuple>
 
 #include "util/crypto.hpp"
 
@@ -131,6 +132,12 @@ Other environment variables:
   MODELGATE_MODEL_SYNC_MINUTES
                             how often providers with the auto_sync_models option
                             get their model list synced (default 360; 0: never)
+  MODELGATE_HTTP_HEADER_TIMEOUT_MS
+                            a request head must arrive within this time (default 30000)
+  MODELGATE_HTTP_BODY_TIMEOUT_MS
+                            longest pause while a request body arrives (default 60000)
+  MODELGATE_HTTP_IDLE_TIMEOUT_MS
+                            an idle keep-alive connection is closed after this (default 75000)
   MODELGATE_METRICS_TOKEN   when set, GET /metrics needs "Authorization: Bearer <token>"
   ICP_NUMBER                filing number shown on the landing page
 )";
@@ -149,6 +156,9 @@ ParsedArgs load_config(int argc, char** argv, Config& c) {
     std::string max_buffered = env("MODELGATE_MAX_BUFFERED_BYTES");
     std::string max_messages = env("MODELGATE_MAX_MESSAGES");
     c.metrics_token = env("MODELGATE_METRICS_TOKEN");
+    std::string header_timeout = env("MODELGATE_HTTP_HEADER_TIMEOUT_MS");
+    std::string body_timeout = env("MODELGATE_HTTP_BODY_TIMEOUT_MS");
+    std::string idle_timeout = env("MODELGATE_HTTP_IDLE_TIMEOUT_MS");
     std::string pool = env("MODELGATE_DB_POOL_SIZE");
     std::string grace = env("MODELGATE_SHUTDOWN_GRACE_SECONDS");
     std::string sync_minutes = env("MODELGATE_MODEL_SYNC_MINUTES");
@@ -261,6 +271,14 @@ ParsedArgs load_config(int argc, char** argv, Config& c) {
     if (c.max_buffered_bytes < c.max_body_bytes) c.max_buffered_bytes = c.max_body_bytes;
     if (!number(max_messages, 1, 1000000, "MODELGATE_MAX_MESSAGES/--max-messages")) return result;
     if (!max_messages.empty()) c.max_messages = n;
+    for (auto [text, slot, what] :
+         {std::tuple{&header_timeout, &c.http_header_timeout_ms,
+                     "MODELGATE_HTTP_HEADER_TIMEOUT_MS"},
+          std::tuple{&body_timeout, &c.http_body_timeout_ms, "MODELGATE_HTTP_BODY_TIMEOUT_MS"},
+          std::tuple{&idle_timeout, &c.http_idle_timeout_ms, "MODELGATE_HTTP_IDLE_TIMEOUT_MS"}}) {
+        if (!number(*text, 100, 3600000, what)) return result;
+        if (!text->empty()) *slot = static_cast<int>(n);
+    }
     if (!number(pool, 1, 256, "MODELGATE_DB_POOL_SIZE")) return result;
     if (!pool.empty()) c.db_pool_size = n;
     if (!number(grace, 0, 3600, "MODELGATE_SHUTDOWN_GRACE_SECONDS")) return result;

@@ -37,6 +37,9 @@ struct Config {
     std::size_t max_connections = 16384;          // clamped below the open-files limit at start
     std::size_t max_buffered_bytes = 256u << 20;  // request bodies held at once, all connections
     std::size_t max_messages = 10000;             // per chat request
+    int http_header_timeout_ms = 30000;           // first byte of a request to the end of its head
+    int http_body_timeout_ms = 60000;             // longest pause while a body arrives
+    int http_idle_timeout_ms = 75000;             // a keep-alive connection idle between requests
     std::string metrics_token;  // non-empty: /metrics wants "Authorization: Bearer <token>"
     std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
     int shutdown_grace_seconds = 30;

@@ -1,8 +1,9 @@
 #include "domain/config_cache.hpp"
 
 #include <algorithm>
-#include <modelgate/json_limits.hpp>
 
+#include "domain/provider_secrets.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/time.hpp"
 
@@ -86,13 +87,14 @@ Status ConfigCache::reload() {
         rt->total_timeout_ms = std::max(100, p.total_timeout_ms);
         rt->active = p.is_active;
         rt->merge_consecutive_messages = p.merge_consecutive_messages;
-        auto options = modelgate::sdk::parse_json(p.options);
+        auto options = parse_json(p.options);
         if (!options.is_object()) options = nlohmann::json::object();
         GatewayOptions gw = take_gateway_options(options);
+        rt->options = options;  // with its secret headers still sealed
+        if (auto problem = open_extra_headers(options, secrets_)) rt->adapter_problem = *problem;
         rt->force_stream_usage = gw.force_stream_usage;
         rt->auto_sync_models = gw.auto_sync_models;
         rt->user_agent = gw.user_agent.empty() ? snap->user_agent : gw.user_agent;
-        rt->options = options;
 
         std::vector<KeyPool::KeySpec> key_specs;
         const auto& provider_keys = keys_of[p.id];
@@ -115,7 +117,7 @@ Status ConfigCache::reload() {
             spec.pause_reason = k->pause_reason.value_or("");
             key_specs.push_back(std::move(spec));
         }
-        if (!provider_keys.empty() && key_specs.empty())
+        if (!provider_keys.empty() && key_specs.empty() && rt->adapter_problem.empty())
             rt->adapter_problem =
                 "none of its upstream keys is usable (all switched off or unreadable)";
         if (rt->adapter_problem.empty()) {

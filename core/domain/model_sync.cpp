@@ -1,11 +1,11 @@
 #include "domain/model_sync.hpp"
 
 #include <map>
-#include <modelgate/json_limits.hpp>
 #include <set>
 
 #include "upstream/fetch.hpp"
 #include "upstream/request_spec.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/redact.hpp"
 #include "util/time.hpp"
@@ -69,7 +69,7 @@ Result<std::vector<std::string>> list_upstream_models(const ProviderRuntime& p,
     }
     auto parsed = p.adapter->parse_response(call, answer.status, answer.body);
     if (!parsed.ok()) return sync_error(ErrorCode::upstream_error, p.name, parsed.failure->message);
-    auto list = modelgate::sdk::parse_json(parsed.value.body);
+    auto list = parse_json(parsed.value.body);
     auto data = list.is_object() ? list.find("data") : list.end();
     if (!list.is_object() || data == list.end() || !data->is_array())
         return sync_error(ErrorCode::upstream_error, p.name, "the adapter returned no model list");

@@ -8,7 +8,28 @@ void set_provider_key_secret(store::ProviderKeyRecord& k, const crypto::SecretBo
                              std::string_view secret) {
     k.api_key_sealed = secrets.seal(secret);
     k.api_key_hint = crypto::mask_secret(secret);
-    k.key_hash = crypto::sha256_hex(secret);
+    k.key_hash = secrets.fingerprint(secret);
+}
+
+Status refresh_provider_key_fingerprints(store::ConfigStore& store,
+                                         const crypto::SecretBox& secrets) {
+    auto keys = store.list_provider_keys();
+    if (!keys) return keys.error();
+    int refreshed = 0;
+    for (auto k : keys.value()) {
+        auto secret = secrets.open(k.api_key_sealed);
+        if (!secret) continue;  // another master key: reported where the key is used
+        std::string hash = secrets.fingerprint(*secret);
+        std::string hint = crypto::mask_secret(*secret);
+        if (hash == k.key_hash && hint == k.api_key_hint) continue;
+        k.key_hash = hash;
+        k.api_key_hint = hint;
+        if (auto st = store.update_provider_key(k); !st) return st.error();
+        ++refreshed;
+    }
+    if (refreshed > 0)
+        MG_INFO("app", "refreshed the fingerprint and hint of " << refreshed << " upstream key(s)");
+    return Ok{};
 }
 
 Status adopt_legacy_provider_keys(store::ConfigStore& store, const crypto::SecretBox& secrets) {

@@ -14,6 +14,11 @@ namespace modelgate::core {
 void set_provider_key_secret(store::ProviderKeyRecord& k, const crypto::SecretBox& secrets,
                              std::string_view secret);
 
+// Keys stored before fingerprints were keyed (plain SHA-256) or hints were
+// shortened get both recomputed. Run at start; cheap when nothing changed.
+Status refresh_provider_key_fingerprints(store::ConfigStore& store,
+                                         const crypto::SecretBox& secrets);
+
 // Moves the single key kept on a provider row (the first schema) into
 // provider_keys as "default", once. Run at start, before the first reload.
 Status adopt_legacy_provider_keys(store::ConfigStore& store, const crypto::SecretBox& secrets);

@@ -5,9 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <modelgate/json_limits.hpp>
 #include <nlohmann/json.hpp>
 
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/redact.hpp"
 
@@ -59,7 +59,7 @@ std::string log_record_to_json(const LogRecord& r) {
 }
 
 bool log_record_from_json(const std::string& line, LogRecord& r) {
-    auto j = modelgate::sdk::parse_json(line);
+    auto j = parse_json(line);
     if (!j.is_object()) return false;
     try {
         r = LogRecord{};

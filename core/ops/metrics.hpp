@@ -45,7 +45,19 @@ class Metrics {
 
   private:
     mutable std::mutex mu_;
-    std::map<std::tuple<std::string, std::string, std::string>, uint64_t, std::less<>> requests_;
+    // Ordered by (provider, model, status), looked up with views of them.
+    struct KeyLess {
+        using is_transparent = void;
+        template <class A, class B>
+        bool operator()(const A& a, const B& b) const {
+            return view(a) < view(b);
+        }
+        template <class T>
+        static std::tuple<std::string_view, std::string_view, std::string_view> view(const T& t) {
+            return {std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+        }
+    };
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t, KeyLess> requests_;
     std::map<std::string, Histogram> latency_, ttft_, queue_wait_;
 };
 

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <modelgate/json_limits.hpp>
 #include <mutex>
 
 #include "plugins/sink.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 
 #ifndef MODELGATE_VERSION
@@ -172,8 +172,7 @@ void PluginHost::init_features(FeatureServices& services) {
             env_name.push_back(
                 c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
         const char* raw = std::getenv(env_name.c_str());
-        nlohmann::json config =
-            raw != nullptr ? modelgate::sdk::parse_json(raw) : nlohmann::json::object();
+        nlohmann::json config = raw != nullptr ? parse_json(raw) : nlohmann::json::object();
         std::string problem;
         if (!config.is_object())
             problem = env_name + " is not a JSON object";

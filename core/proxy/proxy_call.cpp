@@ -1,12 +1,12 @@
 #include "proxy/proxy_call.hpp"
 
 #include <cmath>
-#include <modelgate/json_limits.hpp>
 
 #include "http/request_util.hpp"
 #include "http/responses.hpp"
 #include "proxy/usage.hpp"
 #include "upstream/request_spec.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/redact.hpp"
 
@@ -257,10 +257,10 @@ void ProxyCall::handle_event(int32_t kind, uint32_t flags, std::string_view data
         case MG_EVENT_DONE:
             if (init_.include_usage && !usage_chunk_sent_) {
                 // The upstream reported no usage: give the client an estimate, marked as such.
-                auto tokens = tokens_from_usage(
-                    modelgate::sdk::parse_json(usage_json_.empty() ? "{}" : usage_json_),
-                    estimate_prompt_tokens(init_.call.body),
-                    static_cast<int64_t>(std::ceil(completion_units_)));
+                auto tokens =
+                    tokens_from_usage(parse_json(usage_json_.empty() ? "{}" : usage_json_),
+                                      estimate_prompt_tokens(init_.call.body),
+                                      static_cast<int64_t>(std::ceil(completion_units_)));
                 nlohmann::json chunk = {{"id", "chatcmpl-" + init_.request_id},
                                         {"object", "chat.completion.chunk"},
                                         {"created", init_.received_unix_ms / 1000},
@@ -278,7 +278,7 @@ void ProxyCall::handle_event(int32_t kind, uint32_t flags, std::string_view data
             stream_complete_ = true;
             break;
         case MG_EVENT_ERROR: {
-            auto err = modelgate::sdk::parse_json(data);
+            auto err = parse_json(data);
             if (!err.is_object())
                 err = make_error_object(std::string(data), "upstream_error", "upstream_error");
             stream_error_ = err;
@@ -374,11 +374,15 @@ void ProxyCall::on_finished(upstream::Outcome outcome, const std::string& detail
         }
         return;
     }
-    std::string msg = outcome == Outcome::connect_failed
-                          ? "Could not connect to provider '" + p.name + "': " + detail
-                          : "The connection to provider '" + p.name + "' failed: " + detail;
+    // The detail (curl's text) names internal addresses: it goes to the gateway
+    // log and the request log, not to the client.
+    std::string public_msg = outcome == Outcome::connect_failed
+                                 ? "Could not connect to provider '" + p.name + "'."
+                                 : "The connection to provider '" + p.name + "' failed.";
+    std::string msg = public_msg.substr(0, public_msg.size() - 1) + ": " + detail;
+    MG_WARN("proxy", "call " << init_.request_id << ": " << redact(msg, 500));
     auto err = make_error_object(
-        redact(msg, 500), "upstream_error",
+        public_msg, "upstream_error",
         outcome == Outcome::connect_failed ? "upstream_unreachable" : "upstream_connection_error");
     if (streaming_) {
         fail_stream(err);
@@ -413,6 +417,15 @@ void ProxyCall::finish_stream_from_decoder() {
 void ProxyCall::finish_whole_answer() {
     const auto& adapter = *init_.provider->adapter;
     int status = upstream_status_;
+    if (!json_depth_ok(body_)) {
+        // No adapter sees it: a recursive JSON library would overflow its stack.
+        auto err = make_error_object("The upstream answer nests JSON deeper than " +
+                                         std::to_string(kMaxJsonDepth) + " levels.",
+                                     "upstream_error", "invalid_upstream_response");
+        respond_error(502, err);
+        finalize("error", 502, error_message(err));
+        return;
+    }
     if (status >= 200 && status < 300) {
         auto parsed = adapter.parse_response(init_.call, status, body_);
         if (parsed.ok()) {
@@ -470,8 +483,11 @@ int downstream_status(int upstream, int32_t error_class) {
 void ProxyCall::respond_upstream_error(const host::ErrorClassification& cls) {
     pause_key(cls);
     http::HeaderList extra;
-    if (cls.retry_after_ms > 0)
-        extra.emplace_back("Retry-After", std::to_string((cls.retry_after_ms + 999) / 1000));
+    // Whatever the upstream says, no client is told to wait longer than a pause lasts.
+    if (cls.retry_after_ms > 0) {
+        int64_t ms = std::min(cls.retry_after_ms, kLongestPauseMs);
+        extra.emplace_back("Retry-After", std::to_string((ms + 999) / 1000));
+    }
     int downstream = downstream_status(upstream_status_, cls.error_class);
     respond_error(downstream, cls.error, extra);
     finalize(downstream == 429 ? "rate_limited" : "error", downstream, error_message(cls.error));
@@ -548,7 +564,7 @@ void ProxyCall::finalize(const std::string& status, std::optional<int> downstrea
     r.downstream_status = downstream;
     bool upstream_called = upstream_started_ != SteadyTime{};
     if (upstream_called) {
-        auto usage = modelgate::sdk::parse_json(usage_json_.empty() ? "{}" : usage_json_);
+        auto usage = parse_json(usage_json_.empty() ? "{}" : usage_json_);
         bool has_prompt = usage.is_object() &&
                           (usage.contains("prompt_tokens") || usage.contains("input_tokens"));
         int64_t prompt_estimate = has_prompt ? 0 : estimate_prompt_tokens(init_.call.body);

@@ -1,6 +1,6 @@
 // The OpenAI-compatible proxy endpoints. The API key is checked on the
 // request's head (a reactor thread, in-memory snapshot), before the body is
-// read. Once the body is in, prepare() validates it, resolves the model, checks
+// read. Once the body is in, prepare_call() validates it, resolves the model, checks
 // the key's allowlist and lets the adapter build the upstream request: inline
 // for small bodies, on the CPU pool for large ones, so a reactor never spends
 // long on one request. Then a ProxyCall waits for a slot and talks to the
@@ -13,6 +13,7 @@
 
 #include "domain/config_cache.hpp"
 #include "http/router.hpp"
+#include "proxy/call_preparation.hpp"
 #include "proxy/call_registry.hpp"
 #include "proxy/proxy_call.hpp"
 #include "util/thread_pool.hpp"
@@ -23,15 +24,6 @@ struct ProxyOptions {
     std::size_t max_body_bytes = 16u << 20;
     std::size_t max_messages = 10000;              // per chat request
     std::size_t inline_prepare_bytes = 64u << 10;  // larger bodies are prepared on the CPU pool
-};
-
-// Who is calling.
-struct Caller {
-    std::optional<int64_t> key_id;
-    std::string key_name;
-    const KeyRuntime* key = nullptr;  // null for internal calls
-    std::string client_ip;
-    std::string user_agent;
 };
 
 class ProxyService {
@@ -47,12 +39,6 @@ class ProxyService {
     int internal_call(const std::string& plugin_id, std::string_view request_json,
                       std::string& response, std::string& error);
 
-    // Validation, routing, the key's allowlist, capabilities and the adapter's
-    // request: everything before the slot, with no I/O. On failure, init holds
-    // what was learnt (request id, requested model, provider) for the log row.
-    Status prepare(int32_t op, std::string_view body, const std::shared_ptr<const Snapshot>& snap,
-                   const Caller& caller, bool allow_stream, CallInit& init) const;
-
     CallRegistry& registry() { return registry_; }
     // Ends every call still waiting or running (their clients are told).
     void abort_all();
@@ -60,7 +46,7 @@ class ProxyService {
   private:
     http::Admission admit(const http::Request& head);
     void handle_call(int32_t op, http::Request& request, const http::ResponderPtr& responder);
-    // prepare() and, when it passes, start the call; else answer and log the refusal.
+    // prepare_call() and, when it passes, start the call; else answer and log the refusal.
     void run_call(int32_t op, const std::string& body, const std::shared_ptr<const Snapshot>& snap,
                   const Caller& caller, SteadyTime received, int64_t received_ms,
                   const http::ResponderPtr& responder);

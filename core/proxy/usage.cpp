@@ -1,7 +1,8 @@
 #include "proxy/usage.hpp"
 
 #include <cmath>
-#include <modelgate/json_limits.hpp>
+
+#include "util/json.hpp"
 
 namespace modelgate::core::proxy {
 
@@ -98,7 +99,7 @@ int64_t estimate_tokens(std::string_view text) {
 }
 
 int64_t estimate_prompt_tokens(std::string_view request_body) {
-    auto j = modelgate::sdk::parse_json(request_body);
+    auto j = parse_json(request_body);
     if (!j.is_object()) return estimate_tokens(request_body);
     double units = 0;
     bool any = false;
@@ -149,7 +150,7 @@ TokenCounts tokens_from_usage(const nlohmann::json& usage, int64_t prompt_estima
 namespace modelgate::core::proxy {
 
 double answer_units(std::string_view answer_body) {
-    auto j = modelgate::sdk::parse_json(answer_body);
+    auto j = parse_json(answer_body);
     double units = 0;
     if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array()) return 0;
     for (const auto& c : j["choices"]) {

@@ -3,8 +3,8 @@
 #include <soci/soci.h>
 
 #include <deque>
-#include <modelgate/json_limits.hpp>
 
+#include "util/json.hpp"
 #include "util/time.hpp"
 
 namespace modelgate::core::store {
@@ -315,7 +315,7 @@ Result<LogPage> LogStore::query(const LogQuery& q) {
             while (st.fetch()) {
                 nlohmann::json usage_json = nullptr;
                 if (usage) {
-                    usage_json = modelgate::sdk::parse_json(*usage);
+                    usage_json = parse_json(*usage);
                     if (usage_json.is_discarded()) usage_json = nullptr;
                 }
                 page.logs.push_back({{"id", id},

@@ -9,8 +9,9 @@
 namespace modelgate::core::upstream {
 
 // Method, URL, body and the adapter's headers; the outbound User-Agent unless
-// the adapter set its own; the secret where the adapter asked for it. Leaves
-// the timeouts alone.
+// the adapter set its own; the secret where the adapter asked for it, unless
+// the adapter's headers (the provider's extra_headers) already carry that
+// header. Leaves the timeouts alone.
 void fill_request_spec(host::UpstreamRequest&& request, const std::string& user_agent,
                        const std::string& secret, RequestSpec& spec);
 

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -162,10 +163,32 @@ std::optional<std::string> SecretBox::open(std::string_view sealed) const {
     return pt;
 }
 
+std::string SecretBox::fingerprint(std::string_view secret) const {
+    // A key of its own for fingerprints, derived from the master key, so the
+    // same bytes never serve both AES-GCM and HMAC.
+    static constexpr std::string_view kLabel = "modelgate fingerprint v1";
+    unsigned char derived[EVP_MAX_MD_SIZE], mac[EVP_MAX_MD_SIZE];
+    unsigned int derived_len = 0, mac_len = 0;
+    if (HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+             reinterpret_cast<const unsigned char*>(kLabel.data()), kLabel.size(), derived,
+             &derived_len) == nullptr ||
+        HMAC(EVP_sha256(), derived, static_cast<int>(derived_len),
+             reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), mac,
+             &mac_len) == nullptr) {
+        throw std::runtime_error("HMAC-SHA256 failed");
+    }
+    return hex_encode(std::string_view(reinterpret_cast<const char*>(mac), mac_len));
+}
+
 std::string mask_secret(std::string_view secret) {
-    if (secret.empty()) return "";
-    if (secret.size() <= 8) return std::string(secret.substr(0, 2)) + "…";
-    return std::string(secret.substr(0, 4)) + "…" + std::string(secret.substr(secret.size() - 4));
+    // At most a third of a secret shows, and nothing of a short one.
+    if (secret.size() >= 24)
+        return std::string(secret.substr(0, 4)) + "…" +
+               std::string(secret.substr(secret.size() - 4));
+    if (secret.size() >= 12)
+        return std::string(secret.substr(0, 2)) + "…" +
+               std::string(secret.substr(secret.size() - 2));
+    return secret.empty() ? "" : "…";
 }
 
 }  // namespace modelgate::core::crypto

@@ -27,12 +27,16 @@ class SecretBox {
     std::string seal(std::string_view plaintext) const;
     // nullopt when the text was not sealed with this key or was altered.
     std::optional<std::string> open(std::string_view sealed) const;
+    // 64 hex characters identifying a secret (to find duplicates) that nobody
+    // without the master key can test a guess against (HMAC-SHA256).
+    std::string fingerprint(std::string_view secret) const;
 
   private:
     std::string key_;
 };
 
-// "sk-abcd…wxyz": enough to recognise a secret, never enough to use it.
+// "sk-a…wxyz" (24+ characters), "sk…yz" (12+), "…" (shorter): enough to
+// recognise a secret, never more than a third of it.
 std::string mask_secret(std::string_view secret);
 
 }  // namespace modelgate::core::crypto

@@ -50,7 +50,13 @@ TEST_P(OpsTest, MetricsCountRequestsByProviderModelAndStatus) {
     upstream->set_script(
         [](const FakeRequest&, FakeExchange& ex) { ex.respond(500, "x", "text/plain"); });
     ASSERT_EQ(gw->call("/v1/chat/completions", chat_body(), key).status, 500);
-    auto r = http_request("GET", gw->url("/metrics"));
+    // The call is counted when it ends, just after its client got the answer.
+    HttpResponse r;
+    EXPECT_TRUE(eventually([&] {
+        r = http_request("GET", gw->url("/metrics"));
+        return r.body.find("status=\"error\"} 1\n") != std::string::npos &&
+               r.body.find("modelgate_inflight_requests{provider=\"acme\"} 0") != std::string::npos;
+    }));
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.header("content-type").rfind("text/plain", 0), 0u);
     const std::string& m = r.body;

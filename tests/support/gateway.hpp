@@ -45,6 +45,8 @@ class Gateway {
     const std::string& database_url() const { return db_->url(); }
     const std::string& data_dir() const { return data_dir_; }
     const std::string& admin_password() const { return password_; }
+    // "mg_admin_session=<token>" of the logged-in admin, for raw requests.
+    const std::string& cookie() const { return cookie_; }
 
     // Admin API with a logged-in session.
     HttpResponse admin(const std::string& method, const std::string& path,

@@ -123,6 +123,16 @@ TEST_F(PluginGatewayTest, StartsWithTheGoodPluginsAndListsTheRefusedOnes) {
         modelgate::test::http_request("GET", gw_->url("/healthz")).json()["plugins"]["refused"], 8);
 }
 
+TEST_F(PluginGatewayTest, APluginRouteNeverSeesDeeplyNestedJson) {
+    std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    auto r = modelgate::test::http_request(
+        "POST", gw_->url("/plugins/echo/notes"), R"({"id":1,"note":)" + deep + "}",
+        {{"Content-Type", "application/json"}, {"Cookie", gw_->cookie()}});
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.json()["error"]["code"], "json_too_deep");
+    EXPECT_EQ(modelgate::test::http_request("GET", gw_->url("/healthz")).status, 200);
+}
+
 TEST_F(PluginGatewayTest, FeaturePluginUsesEveryHostService) {
     auto echo = modelgate::test::http_request("GET", gw_->url("/plugins/echo/x?y=1"));
     ASSERT_EQ(echo.status, 200) << echo.body;

@@ -2,6 +2,7 @@
 // configuration parsing, time formats.
 #include <gtest/gtest.h>
 
+#include "app/app.hpp"
 #include "config/config.hpp"
 #include "http/client_ip.hpp"
 #include "http/request_util.hpp"
@@ -40,7 +41,29 @@ TEST(Crypto, EncodingsAndComparison) {
     EXPECT_FALSE(crypto::constant_time_equal("abc", "abd"));
     EXPECT_FALSE(crypto::constant_time_equal("abc", "abcd"));
     EXPECT_EQ(crypto::random_hex(24).size(), 48u);
-    EXPECT_EQ(crypto::mask_secret("sk-abcdefghijkl"), "sk-a…ijkl");
+}
+
+TEST(Crypto, MasksShowAtMostAThirdOfASecret) {
+    EXPECT_EQ(crypto::mask_secret("sk-upstream-acme-0123456789"), "sk-u…6789");
+    EXPECT_EQ(crypto::mask_secret("sk-abcdefghijkl"), "sk…kl");
+    EXPECT_EQ(crypto::mask_secret("abcdefghij"), "…");
+    EXPECT_EQ(crypto::mask_secret(""), "");
+    for (std::size_t n = 1; n < 60; ++n) {
+        std::string secret(n, 'x');
+        std::string shown = crypto::mask_secret(secret);
+        std::size_t revealed = shown.size() - (shown.empty() ? 0 : std::string("…").size());
+        EXPECT_LE(revealed * 3, n) << n;
+    }
+}
+
+TEST(Crypto, FingerprintsAreKeyed) {
+    crypto::SecretBox box(std::string(32, 'k')), other(std::string(32, 'o'));
+    std::string fp = box.fingerprint("sk-secret-1234567890");
+    EXPECT_EQ(fp.size(), 64u);
+    EXPECT_EQ(fp, box.fingerprint("sk-secret-1234567890"));
+    EXPECT_NE(fp, box.fingerprint("sk-secret-1234567891"));
+    EXPECT_NE(fp, other.fingerprint("sk-secret-1234567890"));
+    EXPECT_NE(fp, crypto::sha256_hex("sk-secret-1234567890")) << "a plain hash can be guessed at";
 }
 
 TEST(Redact, RemovesSecretsAndBoundsLength) {
@@ -191,4 +214,18 @@ TEST(Locales, EveryCatalogHasTheSameKeysAsEnglish) {
         EXPECT_TRUE(zh.count(k)) << "zh.json lacks " << k;
     for (const auto& k : zh)
         EXPECT_TRUE(en.count(k)) << "en.json lacks " << k;
+}
+
+TEST(StalePending, TheLongestQueueWaitPlusTotalTimeoutPlusAMinute) {
+    Snapshot snap;
+    auto a = std::make_shared<ProviderRuntime>();
+    a->queue_timeout_ms = 30000;
+    a->total_timeout_ms = 120000;
+    auto b = std::make_shared<ProviderRuntime>();
+    b->queue_timeout_ms = 5000;
+    b->total_timeout_ms = 600000;
+    snap.providers["a"] = a;
+    EXPECT_EQ(stale_pending_ms(snap), 30000 + 120000 + 60000);
+    snap.providers["b"] = b;
+    EXPECT_EQ(stale_pending_ms(snap), 5000 + 600000 + 60000);
 }

@@ -16,6 +16,7 @@
 #include <modelgate/abi.h>
 
 #include <boost/dll/alias.hpp>
+#include <cctype>
 #include <charconv>
 #include <cstdint>
 #include <ctime>
@@ -185,7 +186,9 @@ inline void require_http_url(std::string_view url, std::string_view what = "base
 }
 
 // The "extra_headers" option ({"Name": "value", ...}) as header pairs; throws
-// InvalidRequest for anything that is not a valid single-line header.
+// InvalidRequest for anything that is not a valid single-line header, and for
+// the headers of HTTP framing (Content-Length, Transfer-Encoding, Host, ...).
+// An Authorization header here takes the place of the provider's key.
 inline std::vector<std::pair<std::string, std::string>> extra_headers_option(
     const ProviderConfig& config) {
     std::vector<std::pair<std::string, std::string>> out;
@@ -199,6 +202,17 @@ inline std::vector<std::pair<std::string, std::string>> extra_headers_option(
         if (name.empty() || has_line_break(name) || has_line_break(v) ||
             name.find(':') != std::string::npos) {
             throw InvalidRequest("extra header '" + name + "' is not a valid header");
+        }
+        // Framing and routing headers belong to the transport, never to configuration.
+        std::string lower;
+        for (char c : name)
+            lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        for (const char* reserved : {"content-length", "transfer-encoding", "host", "connection",
+                                     "te", "trailer", "upgrade", "keep-alive"}) {
+            if (lower == reserved)
+                throw InvalidRequest("extra header '" + name +
+                                     "' may not be set; the gateway "
+                                     "sets it for each request");
         }
         out.emplace_back(name, v);
     }
