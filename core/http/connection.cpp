@@ -69,7 +69,10 @@ class Exchange final : public Responder {
             std::lock_guard lock(mu_);
             s = state_;
         }
-        if (s == State::pending) {
+        if (s == State::pending && conn_->closed()) {
+            // The client left before an answer was due (a cancelled call): nobody to tell.
+            conn_->exchange_done(true);
+        } else if (s == State::pending) {
             std::string id = crypto::random_hex(6);
             MG_ERROR("http",
                      "a handler dropped a request without answering (request " << id << ")");
