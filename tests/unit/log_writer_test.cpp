@@ -85,6 +85,9 @@ TEST(LogWriter, KeepsEverythingWhileTheDatabaseIsDownAndSpillsPastTheLimit) {
     for (int i = 0; i < 200 && w.stats().spilled == 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     EXPECT_GT(w.stats().spilled, 0u);
+    EXPECT_EQ(std::filesystem::status(o.spill_path).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+        << "the spill file holds keys' names, clients and errors: owner only";
     EXPECT_GT(w.stats().failed_batches, 0u);
     EXPECT_FALSE(w.stats().database_ok);
     EXPECT_LE(w.stats().queued, o.memory_limit + o.batch_max);
