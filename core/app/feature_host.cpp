@@ -1,11 +1,12 @@
 #include "app/feature_host.hpp"
 
 #include <deque>
+#include <modelgate/header_block.hpp>
+#include <modelgate/sink.hpp>
 
 #include "admin/admin_api.hpp"
 #include "domain/api_key_auth.hpp"
 #include "http/request_util.hpp"
-#include "plugins/sink.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
 
@@ -98,14 +99,32 @@ int32_t App::FeatureHost::register_route(const std::string& plugin_id, std::stri
                     }
                     admin_user = *u;
                 }
-                std::string headers;
-                for (const auto& [name, value] : req->headers)
-                    headers.append(name).append(": ").append(value).append("\n");
-                using plugins::to_mg;
-                mg_http_request r{sizeof(mg_http_request), to_mg(req->method), to_mg(req->path),
-                                  to_mg(req->query),       to_mg(headers),     to_mg(req->body),
-                                  to_mg(req->client_ip),   to_mg(admin_user)};
-                plugins::StringSink content_type, out_headers, body;
+                int64_t key_id = 0;
+                std::string key_name;
+                if (access == MG_ROUTE_API_KEY) {
+                    // Checked again: the configuration may have changed since the head.
+                    auto key = authenticate_api_key(*app->cache_->current(),
+                                                    req->header("authorization"), unix_ms_now());
+                    if (!key) {
+                        responder->send(http::error_response(key.error()));
+                        return;
+                    }
+                    key_id = key.value()->id;
+                    key_name = key.value()->name;
+                }
+                std::string headers = modelgate::sdk::headers::write(req->headers);
+                using modelgate::sdk::str;
+                mg_http_request r{sizeof(mg_http_request),
+                                  str(req->method),
+                                  str(req->path),
+                                  str(req->query),
+                                  str(headers),
+                                  str(req->body),
+                                  str(req->client_ip),
+                                  str(admin_user),
+                                  key_id,
+                                  str(key_name)};
+                modelgate::sdk::StringSink content_type, out_headers, body;
                 mg_http_response resp{sizeof(mg_http_response), 200, content_type.get(),
                                       out_headers.get(), body.get()};
                 int32_t rc = MG_ERR_INTERNAL;
@@ -122,22 +141,7 @@ int32_t App::FeatureHost::register_route(const std::string& plugin_id, std::stri
                                    "plugin_error")));
                     return;
                 }
-                http::HeaderList extra;
-                std::string_view lines = out_headers.data;
-                while (!lines.empty()) {
-                    std::size_t nl = lines.find('\n');
-                    std::string_view line = lines.substr(0, nl);
-                    lines =
-                        nl == std::string_view::npos ? std::string_view() : lines.substr(nl + 1);
-                    std::size_t colon = line.find(':');
-                    if (colon == std::string_view::npos ||
-                        line.find('\r') != std::string_view::npos)
-                        continue;
-                    std::string_view v = line.substr(colon + 1);
-                    while (!v.empty() && v.front() == ' ')
-                        v.remove_prefix(1);
-                    extra.emplace_back(std::string(line.substr(0, colon)), std::string(v));
-                }
+                http::HeaderList extra = modelgate::sdk::headers::parse(out_headers.data);
                 int status = resp.status >= 100 && resp.status <= 599 ? resp.status : 500;
                 responder->send(http::text_response(
                     status, content_type.data.empty() ? "application/json" : content_type.data,
@@ -213,7 +217,7 @@ int32_t App::FeatureHost::register_job(const std::string& plugin_id, std::string
     std::string job_name = plugin_id + ":" + std::string(name);
     bool added = app_.scheduler_->add(
         job_name, plugin_id, std::chrono::seconds(interval_seconds), [fn, user, job_name] {
-            plugins::StringSink summary;
+            modelgate::sdk::StringSink summary;
             int32_t rc = fn(user, summary.get());
             if (rc != MG_OK)
                 throw std::runtime_error(summary.data.empty() ? "the plugin job failed"

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <modelgate/sink.hpp>
 #include <mutex>
 
-#include "plugins/sink.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
 
@@ -16,78 +16,110 @@ namespace modelgate::core::plugins {
 
 namespace {
 
+using modelgate::sdk::append;
+using modelgate::sdk::str;
+using modelgate::sdk::view;
+
 PluginHost* host_of(mg_plugin_handle* self) {
     return self != nullptr ? self->host : nullptr;
 }
 
-void host_log(mg_plugin_handle* self, int32_t level, mg_str message) {
-    std::string component = "plugin:" + (self != nullptr ? self->id : std::string("?"));
-    log::Level l = level <= MG_LOG_DEBUG  ? log::Level::debug
-                   : level == MG_LOG_INFO ? log::Level::info
-                   : level == MG_LOG_WARN ? log::Level::warn
-                                          : log::Level::error;
-    if (log::enabled(l)) log::write(l, component, from_mg(message));
+// Every service a plugin calls runs behind this barrier: no exception crosses
+// the ABI from the host side either. A failure is logged with its message and
+// answered with an error status.
+template <class R, class F>
+R barrier(mg_plugin_handle* self, const char* service, R failed, F&& f) noexcept {
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        try {
+            MG_ERROR("plugins", "host service " << service << " for plugin "
+                                                << (self != nullptr ? self->id : std::string("?"))
+                                                << " failed: " << e.what());
+        } catch (...) {
+        }
+    } catch (...) {
+    }
+    return failed;
 }
 
-void sink_write(const mg_sink* sink, std::string_view s) {
-    if (sink != nullptr && sink->append != nullptr && !s.empty())
-        sink->append(sink->ctx, s.data(), s.size());
+void host_log(mg_plugin_handle* self, int32_t level, mg_str message) noexcept {
+    barrier(self, "log", 0, [&] {
+        std::string component = "plugin:" + (self != nullptr ? self->id : std::string("?"));
+        log::Level l = level <= MG_LOG_DEBUG  ? log::Level::debug
+                       : level == MG_LOG_INFO ? log::Level::info
+                       : level == MG_LOG_WARN ? log::Level::warn
+                                              : log::Level::error;
+        if (log::enabled(l)) log::write(l, component, view(message));
+        return 0;
+    });
 }
 
 int32_t host_register_route(mg_plugin_handle* self, mg_str method, mg_str prefix, int32_t access,
-                            mg_route_fn fn, void* user) {
-    PluginHost* h = host_of(self);
-    if (h == nullptr || h->services() == nullptr || fn == nullptr) return MG_ERR_INVALID;
-    return h->services()->register_route(self->id, from_mg(method), from_mg(prefix), access, fn,
-                                         user);
+                            mg_route_fn fn, void* user) noexcept {
+    return barrier(self, "register_route", int32_t{MG_ERR_INTERNAL}, [&]() -> int32_t {
+        PluginHost* h = host_of(self);
+        if (h == nullptr || h->services() == nullptr || fn == nullptr) return MG_ERR_INVALID;
+        return h->services()->register_route(self->id, view(method), view(prefix), access, fn,
+                                             user);
+    });
 }
 
 int32_t host_sql(mg_plugin_handle* self, mg_str sql, mg_str params, const mg_sink* rows,
-                 const mg_sink* err) {
-    PluginHost* h = host_of(self);
-    if (h == nullptr || h->services() == nullptr) return MG_ERR_INVALID;
-    std::string out, e;
-    int32_t rc = h->services()->sql(from_mg(sql), from_mg(params), out, e);
-    sink_write(rows, out);
-    sink_write(err, e);
-    return rc;
+                 const mg_sink* err) noexcept {
+    return barrier(self, "sql", int32_t{MG_ERR_INTERNAL}, [&]() -> int32_t {
+        PluginHost* h = host_of(self);
+        if (h == nullptr || h->services() == nullptr) return MG_ERR_INVALID;
+        std::string out, e;
+        int32_t rc = h->services()->sql(view(sql), view(params), out, e);
+        append(rows, out);
+        append(err, e);
+        return rc;
+    });
 }
 
-mg_str host_dialect(mg_plugin_handle* self) {
-    PluginHost* h = host_of(self);
-    if (h == nullptr || h->services() == nullptr) return {"", 0};
-    return to_mg(h->services()->dialect());
+mg_str host_dialect(mg_plugin_handle* self) noexcept {
+    return barrier(self, "sql_dialect", mg_str{"", 0}, [&]() -> mg_str {
+        PluginHost* h = host_of(self);
+        if (h == nullptr || h->services() == nullptr) return {"", 0};
+        return str(h->services()->dialect());
+    });
 }
 
 int32_t host_register_job(mg_plugin_handle* self, mg_str name, int64_t interval, mg_job_fn fn,
-                          void* user) {
-    PluginHost* h = host_of(self);
-    if (h == nullptr || h->services() == nullptr || fn == nullptr || interval < 1)
-        return MG_ERR_INVALID;
-    return h->services()->register_job(self->id, from_mg(name), interval, fn, user);
+                          void* user) noexcept {
+    return barrier(self, "register_job", int32_t{MG_ERR_INTERNAL}, [&]() -> int32_t {
+        PluginHost* h = host_of(self);
+        if (h == nullptr || h->services() == nullptr || fn == nullptr || interval < 1)
+            return MG_ERR_INVALID;
+        return h->services()->register_job(self->id, view(name), interval, fn, user);
+    });
 }
 
 int32_t host_llm_call(mg_plugin_handle* self, mg_str request, const mg_sink* response,
-                      const mg_sink* err) {
-    PluginHost* h = host_of(self);
-    if (h == nullptr || h->services() == nullptr) {
-        sink_write(err, "the gateway is not ready for internal calls");
-        return -1;
-    }
-    std::string out, e;
-    int32_t status = h->services()->llm_call(self->id, from_mg(request), out, e);
-    sink_write(response, out);
-    sink_write(err, e);
-    return status;
+                      const mg_sink* err) noexcept {
+    return barrier(self, "llm_call", int32_t{-1}, [&]() -> int32_t {
+        PluginHost* h = host_of(self);
+        if (h == nullptr || h->services() == nullptr) {
+            append(err, "the gateway is not ready for internal calls");
+            return -1;
+        }
+        std::string out, e;
+        int32_t status = h->services()->llm_call(self->id, view(request), out, e);
+        append(response, out);
+        append(err, e);
+        return status;
+    });
 }
 
-void host_i18n(mg_plugin_handle* self, mg_str locale, mg_str key, const mg_sink* out) {
-    PluginHost* h = host_of(self);
-    if (h == nullptr || h->services() == nullptr) {
-        sink_write(out, from_mg(key));
-        return;
-    }
-    sink_write(out, h->services()->i18n(from_mg(locale), from_mg(key)));
+void host_i18n(mg_plugin_handle* self, mg_str locale, mg_str key, const mg_sink* out) noexcept {
+    barrier(self, "i18n", 0, [&] {
+        PluginHost* h = host_of(self);
+        append(out, h == nullptr || h->services() == nullptr
+                        ? std::string(view(key))
+                        : h->services()->i18n(view(locale), view(key)));
+        return 0;
+    });
 }
 
 const mg_host_api kHostApi = {
@@ -179,11 +211,11 @@ void PluginHost::init_features(FeatureServices& services) {
         else
             problem = host::validate_options(p.config_schema, config);
         int32_t rc = MG_ERR_INVALID;
-        StringSink err;
+        modelgate::sdk::StringSink err;
         if (problem.empty()) {
             std::string cfg = config.dump();
             try {
-                rc = p.feature->init(p.handle.get(), to_mg(cfg), err.get());
+                rc = p.feature->init(p.handle.get(), str(cfg), err.get());
             } catch (const std::exception& e) {
                 err.data = std::string("init threw: ") + e.what();
                 rc = MG_ERR_INTERNAL;

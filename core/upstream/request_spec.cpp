@@ -15,18 +15,11 @@ void fill_request_spec(host::UpstreamRequest&& request, const std::string& user_
                                     ? http::lower(request.secret_header)
                                     : std::string();
     bool has_user_agent = false, has_secret_header = false;
-    std::string_view lines = request.headers;
-    while (!lines.empty()) {
-        std::size_t nl = lines.find('\n');
-        std::string_view line = lines.substr(0, nl);
-        lines = nl == std::string_view::npos ? std::string_view() : lines.substr(nl + 1);
-        if (line.empty()) continue;
-        std::string name = http::lower(line.substr(0, line.find(':')));
-        while (!name.empty() && name.back() == ' ')
-            name.pop_back();
-        if (name == "user-agent") has_user_agent = true;
-        if (!secret_header.empty() && name == secret_header) has_secret_header = true;
-        spec.headers.emplace_back(line);
+    for (const auto& [name, value] : request.headers) {
+        std::string lower_name = http::lower(name);
+        if (lower_name == "user-agent") has_user_agent = true;
+        if (!secret_header.empty() && lower_name == secret_header) has_secret_header = true;
+        spec.headers.push_back(name + ": " + value);
     }
     if (!has_user_agent && !user_agent.empty()) spec.headers.push_back("User-Agent: " + user_agent);
     // A credential the provider configured itself (extra_headers) replaces the

@@ -50,16 +50,14 @@ constexpr const char* kConfigSchema = R"schema([
 
 deepseek::ThinkingRules read_thinking_rules(const ProviderConfig& config) {
     deepseek::ThinkingRules rules;
-    json prefixes = config.option<json>(
-        "thinking_models",
-        json::array({"deepseek-reasoner", "deepseek-r1", "deepseek-v3.", "deepseek-v4"}));
+    json prefixes = config.get<json>("thinking_models");
     if (!prefixes.is_array()) throw InvalidRequest("thinking_models must be an array of strings");
     for (const auto& p : prefixes) {
         if (!p.is_string() || p.get_ref<const std::string&>().empty())
             throw InvalidRequest("thinking_models must be an array of non-empty strings");
         rules.model_prefixes.push_back(p.get<std::string>());
     }
-    rules.force = config.option<bool>("force_thinking", false);
+    rules.force = config.get<bool>("force_thinking");
     return rules;
 }
 
@@ -125,57 +123,17 @@ class DeepSeekStreamDecoder final : public modelgate::sdk::openai::RelayingStrea
     std::optional<json> pending_error_;
 };
 
-class DeepSeekAdapter final : public modelgate::sdk::ProviderAdapter {
+ProviderConfig with_default_base_url(ProviderConfig config) {
+    if (config.base_url.empty()) config.base_url = kDefaultBaseUrl;
+    return config;
+}
+
+class DeepSeekAdapter final : public modelgate::sdk::openai::CompatibleAdapter {
   public:
     explicit DeepSeekAdapter(const ProviderConfig& config)
-        : config_(config),
-          extra_headers_(modelgate::sdk::extra_headers_option(config)),
-          rules_(read_thinking_rules(config)) {
-        if (config_.base_url.empty()) config_.base_url = kDefaultBaseUrl;
-        modelgate::sdk::require_http_url(config_.base_url);
-    }
-
-    UpstreamRequest build_request(const Call& call) override {
-        UpstreamRequest r;
-        r.headers = extra_headers_;
-        switch (call.op) {
-            case Operation::chat:
-                r.url = config_.base_url + "/chat/completions";
-                r.body = chat_body(call);
-                r.stream = call.stream;
-                r.headers.emplace_back("Content-Type", "application/json");
-                r.headers.emplace_back("Accept",
-                                       call.stream ? "text/event-stream" : "application/json");
-                break;
-            case Operation::embeddings:
-                throw Unsupported("DeepSeek offers no embeddings API");
-            case Operation::list_models:
-                r.method = "GET";
-                r.url = config_.base_url + "/models";
-                r.headers.emplace_back("Accept", "application/json");
-                break;
-        }
-        return r;
-    }
-
-    ParsedResponse parse_response(const Call& call, int /*status*/,
-                                  std::string_view body) override {
-        ParsedResponse out;
-        if (call.op == Operation::list_models) {
-            out.body = modelgate::sdk::openai::model_list_body(body, config_.name);
-            return out;
-        }
-        auto answer = modelgate::sdk::openai::summarize_answer(body);
-        if (!answer.is_object)
-            throw std::runtime_error("upstream answered with a body that is not a JSON object");
-        if (answer.has_error) throw UpstreamError("upstream answered 2xx with an error body");
-        if (body.find(kInterrupted) != std::string_view::npos &&
-            answer_interrupted(modelgate::sdk::parse_json(body)))
-            throw UpstreamError("DeepSeek interrupted the answer (insufficient_system_resource)");
-        out.usage = std::move(answer.usage);  // DeepSeek's own fields included, unchanged
-        out.body.assign(trim_leading_whitespace(body));  // OpenAI's shape: forwarded as is
-        return out;
-    }
+        : CompatibleAdapter(with_default_base_url(config),
+                            {"/chat/completions", /*embeddings*/ "", "/models"}),
+          rules_(read_thinking_rules(config)) {}
 
     std::unique_ptr<modelgate::sdk::StreamDecoder> open_stream(const Call&) override {
         return std::make_unique<DeepSeekStreamDecoder>();
@@ -233,10 +191,10 @@ class DeepSeekAdapter final : public modelgate::sdk::ProviderAdapter {
         return info;
     }
 
-  private:
+  protected:
     // The OpenAI request, patched for thinking mode when the call runs in it.
     // Parsed only when thinking may be active; otherwise forwarded byte for byte.
-    std::string chat_body(const Call& call) const {
+    std::string request_body(const Call& call) override {
         bool may_think = rules_.force || deepseek::is_thinking_model(rules_, call.model) ||
                          call.body.find("\"thinking\"") != std::string_view::npos;
         if (!may_think) return std::string(call.body);
@@ -248,8 +206,18 @@ class DeepSeekAdapter final : public modelgate::sdk::ProviderAdapter {
         return body.dump(-1, ' ', false, json::error_handler_t::replace);
     }
 
-    ProviderConfig config_;
-    std::vector<std::pair<std::string, std::string>> extra_headers_;
+    // OpenAI's shape, DeepSeek's own usage fields included; an answer DeepSeek
+    // cut short for lack of capacity is an error.
+    ParsedResponse answer(const Call& call, std::string_view body) override {
+        ParsedResponse out = CompatibleAdapter::answer(call, body);
+        if (body.find(kInterrupted) != std::string_view::npos &&
+            answer_interrupted(modelgate::sdk::parse_json(body)))
+            throw UpstreamError("DeepSeek interrupted the answer (insufficient_system_resource)");
+        out.body.assign(trim_leading_whitespace(body));
+        return out;
+    }
+
+  private:
     deepseek::ThinkingRules rules_;
 };
 

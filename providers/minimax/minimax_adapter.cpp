@@ -38,7 +38,7 @@ constexpr const char* kConfigSchema = R"([
 class MiniMaxAdapter final : public modelgate::sdk::ProviderAdapter {
   public:
     explicit MiniMaxAdapter(const ProviderConfig& config)
-        : config_(config), reasoning_split_(config.option<bool>("reasoning_split", false)) {
+        : config_(config), reasoning_split_(config.get<bool>("reasoning_split")) {
         modelgate::sdk::require_http_url(config_.base_url);
         extra_headers_ = modelgate::sdk::extra_headers_option(config);
     }

@@ -77,12 +77,12 @@ class OllamaAdapter final : public sdk::ProviderAdapter {
             }
         }
 
-        settings_.keep_alive = config.option<std::string>("keep_alive", "");
+        settings_.keep_alive = config.get<std::string>("keep_alive");
         if (sdk::has_line_break(settings_.keep_alive))
             throw InvalidRequest("keep_alive must be a duration such as \"10m\"");
-        sdk::json think = config.option<sdk::json>("think", nullptr);
+        sdk::json think = config.get<sdk::json>("think");
         if (think.is_boolean()) settings_.think = think.get<bool>();
-        sdk::json options = config.option<sdk::json>("options", sdk::json::object());
+        sdk::json options = config.get<sdk::json>("options");
         if (!options.is_object()) throw InvalidRequest("options must be an object");
         settings_.default_options = std::move(options);
 

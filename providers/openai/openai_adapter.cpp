@@ -7,14 +7,7 @@
 
 namespace {
 
-using modelgate::sdk::Call;
-using modelgate::sdk::InvalidRequest;
-using modelgate::sdk::json;
-using modelgate::sdk::Operation;
-using modelgate::sdk::ParsedResponse;
 using modelgate::sdk::ProviderConfig;
-using modelgate::sdk::UpstreamError;
-using modelgate::sdk::UpstreamRequest;
 
 constexpr const char* kConfigSchema = R"([
   {"name": "extra_headers", "type": "object", "default": {},
@@ -27,69 +20,14 @@ constexpr const char* kConfigSchema = R"([
    "help": "Path of the model list endpoint, appended to the base URL"}
 ])";
 
-class OpenAiAdapter final : public modelgate::sdk::ProviderAdapter {
+// Everything is the SDK's OpenAI-compatible skeleton; only the endpoint paths
+// are configurable (their defaults are in the schema above).
+class OpenAiAdapter final : public modelgate::sdk::openai::CompatibleAdapter {
   public:
     explicit OpenAiAdapter(const ProviderConfig& config)
-        : config_(config),
-          chat_path_(config.option<std::string>("chat_path", "/chat/completions")),
-          embeddings_path_(config.option<std::string>("embeddings_path", "/embeddings")),
-          models_path_(config.option<std::string>("models_path", "/models")) {
-        modelgate::sdk::require_http_url(config_.base_url);
-        extra_headers_ = modelgate::sdk::extra_headers_option(config);
-    }
-
-    UpstreamRequest build_request(const Call& call) override {
-        UpstreamRequest r;
-        r.headers = extra_headers_;
-        switch (call.op) {
-            case Operation::chat:
-                r.url = config_.base_url + chat_path_;
-                r.body.assign(call.body);
-                r.stream = call.stream;
-                r.headers.emplace_back("Content-Type", "application/json");
-                r.headers.emplace_back("Accept",
-                                       call.stream ? "text/event-stream" : "application/json");
-                break;
-            case Operation::embeddings:
-                r.url = config_.base_url + embeddings_path_;
-                r.body.assign(call.body);
-                r.headers.emplace_back("Content-Type", "application/json");
-                r.headers.emplace_back("Accept", "application/json");
-                break;
-            case Operation::list_models:
-                r.method = "GET";
-                r.url = config_.base_url + models_path_;
-                r.headers.emplace_back("Accept", "application/json");
-                break;
-        }
-        return r;
-    }
-
-    ParsedResponse parse_response(const Call& call, int /*status*/,
-                                  std::string_view body) override {
-        ParsedResponse out;
-        if (call.op == Operation::list_models) {
-            out.body = modelgate::sdk::openai::model_list_body(body, config_.name);
-            return out;
-        }
-        auto answer = modelgate::sdk::openai::summarize_answer(body);
-        if (!answer.is_object) {
-            throw std::runtime_error("upstream answered with a body that is not a JSON object");
-        }
-        if (answer.has_error) throw UpstreamError("upstream answered 2xx with an error body");
-        out.usage = std::move(answer.usage);
-        out.body.assign(body);  // already OpenAI's shape: forwarded byte for byte
-        return out;
-    }
-
-    std::unique_ptr<modelgate::sdk::StreamDecoder> open_stream(const Call&) override {
-        return std::make_unique<modelgate::sdk::openai::StreamDecoder>();
-    }
-
-  private:
-    ProviderConfig config_;
-    std::string chat_path_, embeddings_path_, models_path_;
-    std::vector<std::pair<std::string, std::string>> extra_headers_;
+        : CompatibleAdapter(config, {config.get<std::string>("chat_path"),
+                                     config.get<std::string>("embeddings_path"),
+                                     config.get<std::string>("models_path")}) {}
 };
 
 }  // namespace

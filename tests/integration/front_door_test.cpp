@@ -31,6 +31,7 @@ std::string nested(std::size_t depth) {
 // Polls /healthz on fresh connections until stopped; remembers the slowest.
 class HealthProbe {
   public:
+    // Returns once the first probe has answered, so the attack runs under watch.
     explicit HealthProbe(uint16_t port) : port_(port) {
         thread_ = std::thread([this] {
             while (!stop_.load()) {
@@ -43,6 +44,8 @@ class HealthProbe {
                 std::this_thread::sleep_for(20ms);
             }
         });
+        for (int i = 0; i < 500 && probes_.load() == 0; ++i)
+            std::this_thread::sleep_for(10ms);
     }
     ~HealthProbe() { stop(); }
     void stop() {

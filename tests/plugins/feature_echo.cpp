@@ -1,5 +1,5 @@
-// A working feature plugin that exercises every host service: routes (public and
-// admin), SQL on the gateway's database, an interval job, i18n and an internal
+// A working feature plugin that exercises every host service: routes (public,
+// admin and API-key), SQL on the gateway's database, an interval job, i18n and an internal
 // LLM call through the proxy pipeline.
 #include <atomic>
 #include <modelgate/sdk.hpp>
@@ -44,6 +44,13 @@ class EchoPlugin : public modelgate::sdk::FeaturePlugin {
                                                                 {"answer", result.response},
                                                                 {"error", result.error}});
                             });
+        // Routes for API-key holders: the host checks the key (like /v1) and
+        // says whose it is.
+        host.register_route(
+            "GET", "/plugins/echo/whoami", RouteAccess::api_key, [](const HttpRequest& req) {
+                return HttpResponse::json_body({{"api_key_id", req.api_key_id},
+                                                {"api_key_name", std::string(req.api_key_name)}});
+            });
         host.register_job("tick", 1, [this] {
             runs_.fetch_add(1);
             return std::string("tick ") + std::to_string(runs_.load());

@@ -10,8 +10,8 @@
 
 #include "util/crypto.hpp"
 
-// sha256 of sdk/include/modelgate/abi.h for ABI 1.0.
-#define MODELGATE_ABI_HASH "cbd15ac11526c2eefb11d8a7912eeef8ba46037149f4a265d18ef863ec5596f1"
+// sha256 of sdk/include/modelgate/abi.h for ABI 1.1.
+#define MODELGATE_ABI_HASH "8926201f2633baf3a71bb5e032a9a039c56525764da3404aed42637e2a08259f"
 
 TEST(AbiContract, HeaderHashIsPinned) {
     std::ifstream in(std::string(MODELGATE_SOURCE_DIR) + "/sdk/include/modelgate/abi.h",
@@ -22,7 +22,7 @@ TEST(AbiContract, HeaderHashIsPinned) {
     EXPECT_EQ(modelgate::core::crypto::sha256_hex(ss.str()), MODELGATE_ABI_HASH)
         << "abi.h changed; see the comment at the top of this test";
     EXPECT_EQ(MG_ABI_MAJOR, 1);
-    EXPECT_EQ(MG_ABI_MINOR, 0);
+    EXPECT_EQ(MG_ABI_MINOR, 1);
 }
 
 TEST(AbiContract, FrozenPrefixOfTheDescriptor) {

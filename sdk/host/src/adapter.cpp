@@ -1,41 +1,30 @@
+#include <modelgate/header_block.hpp>
 #include <modelgate/host/adapter.hpp>
 #include <modelgate/json_limits.hpp>
+#include <modelgate/sink.hpp>
 
 namespace modelgate::host {
 
 namespace {
 
-struct StringSink {
-    std::string data;
-    mg_sink sink{this, &StringSink::append};
-    StringSink() = default;
-    StringSink(const StringSink&) = delete;
-    StringSink& operator=(const StringSink&) = delete;
-    const mg_sink* get() const { return &sink; }
-    static void append(void* ctx, const char* bytes, uint64_t len) {
-        if (len > 0)
-            static_cast<StringSink*>(ctx)->data.append(bytes, static_cast<std::size_t>(len));
-    }
-};
-
-mg_str to_mg(std::string_view s) {
-    return {s.data(), s.size()};
-}
+using modelgate::sdk::str;
+using modelgate::sdk::StringSink;
 
 mg_call to_c(const Call& call) {
     mg_call c{};
     c.struct_size = sizeof(mg_call);
     c.op = call.op;
     c.stream = call.stream ? 1 : 0;
-    c.model = to_mg(call.model);
-    c.body = to_mg(call.body);
+    c.model = str(call.model);
+    c.body = str(call.body);
     return c;
 }
 
 // Bridges mg_event_sink to a std::function.
 struct EventBridge {
     const StreamDecoder::EventFn* fn;
-    static void emit(void* ctx, int32_t kind, uint32_t flags, const char* data, uint64_t len) {
+    static void emit(void* ctx, int32_t kind, uint32_t flags, const char* data,
+                     uint64_t len) noexcept {
         auto* self = static_cast<EventBridge*>(ctx);
         try {
             (*self->fn)(
@@ -71,7 +60,7 @@ bool StreamDecoder::feed(std::string_view bytes, const EventFn& on_event) {
     mg_event_sink sink{sizeof(mg_event_sink), &bridge, &EventBridge::emit};
     int32_t rc = MG_ERR_INTERNAL;
     try {
-        rc = vt_->stream_feed(decoder_, to_mg(bytes), &sink);
+        rc = vt_->stream_feed(decoder_, str(bytes), &sink);
     } catch (...) {
     }
     if (rc != MG_OK) on_event(MG_EVENT_ERROR, 0, kDecodeFailed);
@@ -105,7 +94,7 @@ Outcome<std::shared_ptr<Adapter>> Adapter::create(const Plugin& plugin,
     StringSink err;
     void* instance = nullptr;
     try {
-        instance = plugin.provider->create(to_mg(text), err.get());
+        instance = plugin.provider->create(str(text), err.get());
     } catch (...) {
         err.data = "create threw an exception";
     }
@@ -149,14 +138,15 @@ Outcome<UpstreamRequest> Adapter::build_request(const Call& call) const {
         return failed<UpstreamRequest>(MG_ERR_INTERNAL,
                                        "the adapter built an URL that is not http(s): " + url.data);
     }
-    for (char ch : headers.data + secret_header.data + method.data) {
-        if (ch == '\r')
-            return failed<UpstreamRequest>(MG_ERR_INTERNAL, "the adapter built headers with a CR");
-    }
     Outcome<UpstreamRequest> o;
+    if (!modelgate::sdk::headers::parse_strict(headers.data, o.value.headers) ||
+        (!secret_header.data.empty() && !modelgate::sdk::headers::valid_name(secret_header.data)) ||
+        method.data.find_first_of("\r\n ") != std::string::npos) {
+        return failed<UpstreamRequest>(MG_ERR_INTERNAL,
+                                       "the adapter built a request with an invalid header");
+    }
     o.value.method = method.data.empty() ? "POST" : std::move(method.data);
     o.value.url = std::move(url.data);
-    o.value.headers = std::move(headers.data);
     o.value.body = std::move(body.data);
     o.value.secret_placement = out.secret_placement;
     o.value.secret_header = std::move(secret_header.data);
@@ -169,7 +159,7 @@ Outcome<Parsed> Adapter::parse_response(const Call& call, int status, std::strin
     StringSink out, usage, err;
     int32_t rc = MG_ERR_INTERNAL;
     try {
-        rc = vt_->parse_response(instance_, &c, status, to_mg(body), out.get(), usage.get(),
+        rc = vt_->parse_response(instance_, &c, status, str(body), out.get(), usage.get(),
                                  err.get());
     } catch (...) {
         err.data = "parse_response threw an exception";
@@ -211,7 +201,7 @@ ErrorClassification Adapter::classify_error(int status, std::string_view headers
     info.error_json = error_json.get();
     int32_t rc = MG_ERR_INTERNAL;
     try {
-        rc = vt_->classify_error(instance_, status, to_mg(headers), to_mg(body), &info);
+        rc = vt_->classify_error(instance_, status, str(headers), str(body), &info);
     } catch (...) {
     }
     ErrorClassification out;

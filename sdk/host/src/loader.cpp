@@ -4,6 +4,7 @@
 #include <cstring>
 #include <modelgate/host/loader.hpp>
 #include <modelgate/json_limits.hpp>
+#include <modelgate/sink.hpp>
 #include <mutex>
 #include <string_view>
 
@@ -185,23 +186,24 @@ std::string validate_options(const nlohmann::json& schema, nlohmann::json& optio
 
 namespace {
 
-int32_t no_route(mg_plugin_handle*, mg_str, mg_str, int32_t, mg_route_fn, void*) {
+// Host services of a standalone host: noexcept, like every callback a plugin calls.
+int32_t no_route(mg_plugin_handle*, mg_str, mg_str, int32_t, mg_route_fn, void*) noexcept {
     return MG_ERR_UNSUPPORTED;
 }
-int32_t no_sql(mg_plugin_handle*, mg_str, mg_str, const mg_sink*, const mg_sink*) {
+int32_t no_sql(mg_plugin_handle*, mg_str, mg_str, const mg_sink*, const mg_sink*) noexcept {
     return MG_ERR_UNSUPPORTED;
 }
-mg_str sqlite_dialect(mg_plugin_handle*) {
+mg_str sqlite_dialect(mg_plugin_handle*) noexcept {
     return {"sqlite", 6};
 }
-int32_t no_job(mg_plugin_handle*, mg_str, int64_t, mg_job_fn, void*) {
+int32_t no_job(mg_plugin_handle*, mg_str, int64_t, mg_job_fn, void*) noexcept {
     return MG_ERR_UNSUPPORTED;
 }
-int32_t no_llm(mg_plugin_handle*, mg_str, const mg_sink*, const mg_sink*) {
+int32_t no_llm(mg_plugin_handle*, mg_str, const mg_sink*, const mg_sink*) noexcept {
     return -1;
 }
-void key_as_translation(mg_plugin_handle*, mg_str, mg_str key, const mg_sink* out) {
-    if (out != nullptr) out->append(out->ctx, key.data, key.len);
+void key_as_translation(mg_plugin_handle*, mg_str, mg_str key, const mg_sink* out) noexcept {
+    modelgate::sdk::append(out, modelgate::sdk::view(key));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 /*
- * ModelGate plugin ABI, version 1.
+ * ModelGate plugin ABI, version 1.1 (1.1 added the caller's API key to
+ * mg_http_request).
  *
  * This is the whole binary contract between the gateway ("host") and a plugin
  * shared library. It is plain C so that a plugin may be built with another
@@ -43,7 +44,7 @@ extern "C" {
 #endif
 
 #define MG_ABI_MAJOR 1
-#define MG_ABI_MINOR 0
+#define MG_ABI_MINOR 1
 
 /* Name of the one exported entry symbol. The symbol is a pointer-sized variable
  * holding the address of an mg_plugin_entry_fn (this is what BOOST_DLL_ALIAS
@@ -110,6 +111,11 @@ typedef struct mg_http_request {
     mg_str body;
     mg_str client_ip;
     mg_str admin_user; /* non-empty when the caller holds an admin session */
+    /* ABI 1.1: the caller's gateway API key on MG_ROUTE_API_KEY routes (checked by
+     * the host like /v1: known, switched on, inside its time rules); 0 and empty
+     * on other routes. */
+    int64_t api_key_id;
+    mg_str api_key_name;
 } mg_http_request;
 
 /* The response a feature route fills. The sinks are the host's. */
@@ -125,7 +131,8 @@ typedef struct mg_http_response {
 typedef enum mg_route_access {
     MG_ROUTE_PUBLIC = 0, /* anyone */
     MG_ROUTE_ADMIN = 1,  /* a valid admin session (the host answers 401 otherwise) */
-    MG_ROUTE_API_KEY = 2 /* a valid gateway API key in Authorization: Bearer */
+    MG_ROUTE_API_KEY = 2 /* a valid gateway API key in Authorization: Bearer, inside its
+                            time rules (the host answers 401/403 otherwise) */
 } mg_route_access;
 
 typedef int32_t (*mg_route_fn)(void* user, const mg_http_request* request,

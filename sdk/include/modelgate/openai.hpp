@@ -1,6 +1,7 @@
-// Building blocks for adapters of OpenAI-compatible upstreams: a stream decoder
-// for OpenAI's chat.completion.chunk SSE stream and helpers for whole answers.
-// Providers whose wire format is OpenAI's with quirks derive from these.
+// Building blocks for adapters of OpenAI-compatible upstreams: CompatibleAdapter
+// (the whole request/response skeleton, with the points a provider's quirks
+// override), a stream decoder for OpenAI's chat.completion.chunk SSE stream and
+// helpers for whole answers and model lists.
 #pragma once
 
 #include <modelgate/json_limits.hpp>
@@ -170,24 +171,6 @@ class RelayingStreamDecoder : public StreamDecoder {
     };
 };
 
-// Parses a whole chat/embeddings answer: checks it is a JSON object, reports an
-// error body as UpstreamError-worthy by returning false, and extracts usage.
-struct WholeAnswer {
-    json body;
-    bool is_error = false;
-};
-
-inline WholeAnswer parse_whole(std::string_view body) {
-    WholeAnswer a;
-    a.body = modelgate::sdk::parse_json(body);
-    if (!a.body.is_object()) {
-        throw std::runtime_error("upstream answered with a body that is not a JSON object");
-    }
-    auto err = a.body.find("error");
-    a.is_error = err != a.body.end() && !err->is_null();
-    return a;
-}
-
 // What the core needs from a whole answer without building its whole DOM: is
 // it a JSON object, does it carry a top-level "error", and its "usage" object.
 // A SAX pass allocates far less than a DOM parse (this runs on every call).
@@ -348,6 +331,101 @@ inline std::string model_list_body(std::string_view body, std::string_view owned
         throw UpstreamError("upstream answered the model list with an error");
     return normalize_model_list(parsed, owned_by).dump();
 }
+
+// An adapter for an upstream shaped like OpenAI's API: endpoints under
+// base_url, JSON requests, answers and errors, SSE streams. It builds every
+// request (URL, the extra_headers option when the schema has one, Content-Type
+// and Accept, where the key goes), checks every answer (a JSON object without
+// an "error", or UpstreamError so the core classifies it) and normalizes model
+// lists. A provider derives from it and overrides only its quirks:
+// request_body() for the upstream's request, answer() for its answer,
+// open_stream() for its stream, classify_error() for its errors.
+class CompatibleAdapter : public ProviderAdapter {
+  public:
+    struct Endpoints {
+        std::string chat = "/chat/completions";
+        std::string embeddings = "/embeddings";  // empty: the upstream has no embeddings
+        std::string models = "/models";          // empty: no model list
+    };
+
+    CompatibleAdapter(ProviderConfig config, Endpoints endpoints)
+        : config_(std::move(config)), endpoints_(std::move(endpoints)) {
+        require_http_url(config_.base_url);
+        if (config_.options.contains("extra_headers"))
+            extra_headers_ = extra_headers_option(config_);
+    }
+
+    UpstreamRequest build_request(const Call& call) override {
+        UpstreamRequest r;
+        r.headers = extra_headers_;
+        place_secret(r);
+        const std::string* path = call.op == Operation::chat         ? &endpoints_.chat
+                                  : call.op == Operation::embeddings ? &endpoints_.embeddings
+                                                                     : &endpoints_.models;
+        if (path->empty())
+            throw Unsupported(call.op == Operation::embeddings
+                                  ? "the upstream has no embeddings API"
+                                  : "the upstream has no model list");
+        r.url = config_.base_url + *path;
+        if (call.op == Operation::list_models) {
+            r.method = "GET";
+            r.headers.emplace_back("Accept", "application/json");
+            return r;
+        }
+        r.body = request_body(call);
+        r.stream = call.op == Operation::chat && call.stream;
+        r.headers.emplace_back("Content-Type", "application/json");
+        r.headers.emplace_back("Accept", r.stream ? stream_accept() : "application/json");
+        return r;
+    }
+
+    ParsedResponse parse_response(const Call& call, int /*status*/,
+                                  std::string_view body) override {
+        if (call.op == Operation::list_models) {
+            ParsedResponse out;
+            out.body = models_body(body);
+            return out;
+        }
+        return answer(call, body);
+    }
+
+    std::unique_ptr<sdk::StreamDecoder> open_stream(const Call&) override {
+        return std::make_unique<StreamDecoder>();
+    }
+
+  protected:
+    // The upstream body of a chat or embeddings call; the client's (already
+    // OpenAI's shape, model name translated) by default.
+    virtual std::string request_body(const Call& call) { return std::string(call.body); }
+    // Where the key goes; Authorization: Bearer by default.
+    virtual void place_secret(UpstreamRequest& r) const { r.secret = SecretPlacement::bearer; }
+    // The media type a streamed answer comes in.
+    virtual std::string stream_accept() const { return "text/event-stream"; }
+    // A 2xx chat or embeddings answer in OpenAI's shape, with its usage. By
+    // default the answer is forwarded byte for byte once it is known to be a
+    // JSON object without an "error" (UpstreamError otherwise).
+    virtual ParsedResponse answer(const Call& /*call*/, std::string_view body) {
+        auto summary = summarize_answer(body);
+        if (!summary.is_object)
+            throw std::runtime_error("upstream answered with a body that is not a JSON object");
+        if (summary.has_error) throw UpstreamError("upstream answered 2xx with an error body");
+        ParsedResponse out;
+        out.usage = std::move(summary.usage);
+        out.body.assign(body);
+        return out;
+    }
+    // A model list answer as OpenAI's list.
+    virtual std::string models_body(std::string_view body) {
+        return model_list_body(body, config_.name);
+    }
+
+    const ProviderConfig& config() const { return config_; }
+
+  private:
+    ProviderConfig config_;
+    Endpoints endpoints_;
+    std::vector<std::pair<std::string, std::string>> extra_headers_;
+};
 
 }  // namespace modelgate::sdk::openai
 

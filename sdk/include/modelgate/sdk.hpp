@@ -22,7 +22,9 @@
 #include <ctime>
 #include <functional>
 #include <memory>
+#include <modelgate/header_block.hpp>
 #include <modelgate/json_limits.hpp>
+#include <modelgate/sink.hpp>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -53,34 +55,6 @@ namespace detail {
 inline const mg_host_api* g_host = nullptr;
 inline mg_plugin_handle* g_self = nullptr;
 }  // namespace detail
-
-inline std::string_view view(mg_str s) {
-    return {s.data ? s.data : "", static_cast<std::size_t>(s.len)};
-}
-inline mg_str str(std::string_view s) {
-    return {s.data(), s.size()};
-}
-
-// Appends to a sink (a null sink swallows the bytes).
-inline void append(const mg_sink* sink, std::string_view bytes) {
-    if (sink != nullptr && sink->append != nullptr && !bytes.empty())
-        sink->append(sink->ctx, bytes.data(), bytes.size());
-}
-
-// A sink that collects into a std::string, for host services that return data.
-struct StringSink {
-    std::string data;
-    mg_sink sink{this, &StringSink::append_to};
-    StringSink() = default;
-    StringSink(const StringSink&) = delete;
-    StringSink& operator=(const StringSink&) = delete;
-    const mg_sink* get() const { return &sink; }
-
-  private:
-    static void append_to(void* ctx, const char* bytes, uint64_t len) {
-        static_cast<StringSink*>(ctx)->data.append(bytes, static_cast<std::size_t>(len));
-    }
-};
 
 enum class LogLevel : int32_t {
     debug = MG_LOG_DEBUG,
@@ -161,15 +135,20 @@ struct ProviderConfig {
     std::string base_url;  // without a trailing slash
     json options = json::object();
 
-    // An option's value, or fallback when unset or of another type.
+    // An option's value. Before the adapter is created the host checks the
+    // options against the plugin's schema and fills every default there, so
+    // defaults are written once, in the schema. Throws InvalidRequest when the
+    // option is missing (not in the schema) or of another type.
     template <class T>
-    T option(const char* key, T fallback) const {
+    T get(const char* key) const {
         auto it = options.find(key);
-        if (it == options.end() || it->is_null()) return fallback;
+        if (it == options.end())
+            throw InvalidRequest(std::string("option '") + key +
+                                 "' is missing; declare it in the plugin's config schema");
         try {
             return it->get<T>();
         } catch (const json::exception&) {
-            return fallback;
+            throw InvalidRequest(std::string("option '") + key + "' has the wrong type");
         }
     }
 };
@@ -192,15 +171,14 @@ inline void require_http_url(std::string_view url, std::string_view what = "base
 inline std::vector<std::pair<std::string, std::string>> extra_headers_option(
     const ProviderConfig& config) {
     std::vector<std::pair<std::string, std::string>> out;
-    json extra = config.option<json>("extra_headers", json::object());
+    json extra = config.get<json>("extra_headers");
     if (!extra.is_object()) throw InvalidRequest("extra_headers must be an object of strings");
     for (const auto& item : extra.items()) {
         const std::string& name = item.key();
         if (!item.value().is_string())
             throw InvalidRequest("extra header '" + name + "' must be a string");
         const auto& v = item.value().get_ref<const std::string&>();
-        if (name.empty() || has_line_break(name) || has_line_break(v) ||
-            name.find(':') != std::string::npos) {
+        if (!headers::valid_name(name) || !headers::valid_value(v)) {
             throw InvalidRequest("extra header '" + name + "' is not a valid header");
         }
         // Framing and routing headers belong to the transport, never to configuration.
@@ -287,31 +265,7 @@ inline json make_error(std::string_view message, std::string_view type,
 
 // Finds a header value in "name: value\n" lines (names compared case-insensitively).
 inline std::string_view header_value(std::string_view headers, std::string_view name) {
-    auto lower_eq = [](std::string_view a, std::string_view b) {
-        if (a.size() != b.size()) return false;
-        for (std::size_t i = 0; i < a.size(); ++i) {
-            char x = a[i], y = b[i];
-            if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-            if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-            if (x != y) return false;
-        }
-        return true;
-    };
-    while (!headers.empty()) {
-        std::size_t nl = headers.find('\n');
-        std::string_view line = headers.substr(0, nl);
-        headers = nl == std::string_view::npos ? std::string_view() : headers.substr(nl + 1);
-        std::size_t colon = line.find(':');
-        if (colon == std::string_view::npos) continue;
-        if (!lower_eq(line.substr(0, colon), name)) continue;
-        std::string_view v = line.substr(colon + 1);
-        while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
-            v.remove_prefix(1);
-        while (!v.empty() && (v.back() == ' ' || v.back() == '\r' || v.back() == '\t'))
-            v.remove_suffix(1);
-        return v;
-    }
-    return {};
+    return headers::find(headers, name);
 }
 
 // Parses a Retry-After value (delta seconds or an HTTP date) into milliseconds
@@ -486,6 +440,10 @@ class ProviderAdapter {
 
 struct HttpRequest {
     std::string_view method, path, query, headers, body, client_ip, admin_user;
+    // The caller's gateway API key on routes declared RouteAccess::api_key
+    // (checked by the host: active, time rules); 0 and empty elsewhere.
+    int64_t api_key_id = 0;
+    std::string_view api_key_name;
     std::string_view header(std::string_view name) const { return header_value(headers, name); }
 };
 
@@ -575,26 +533,40 @@ class FeaturePlugin {
 
 namespace detail {
 
-// Runs f, turning exceptions into an mg_status and a message in err.
+// Where the message of an exception goes: the hook's error sink, or, for
+// hooks without one (stream decoding, error classification, shutdown), the
+// gateway's log, so the reason is never lost.
+inline void report(const mg_sink* err, const char* where, std::string_view message) noexcept {
+    if (err != nullptr) {
+        append(err, message);
+        return;
+    }
+    try {
+        log(LogLevel::error, std::string(where) + " failed: " + std::string(message));
+    } catch (...) {
+    }
+}
+
+// Runs f, turning exceptions into an mg_status and a message (see report()).
 template <class F>
-int32_t guarded(const mg_sink* err, F&& f) noexcept {
+int32_t guarded(const mg_sink* err, const char* where, F&& f) noexcept {
     try {
         f();
         return MG_OK;
     } catch (const InvalidRequest& e) {
-        append(err, e.what());
+        report(err, where, e.what());
         return MG_ERR_INVALID;
     } catch (const Unsupported& e) {
-        append(err, e.what());
+        report(err, where, e.what());
         return MG_ERR_UNSUPPORTED;
     } catch (const UpstreamError& e) {
-        append(err, e.what());
+        report(err, where, e.what());
         return MG_ERR_UPSTREAM;
     } catch (const std::exception& e) {
-        append(err, e.what());
+        report(err, where, e.what());
         return MG_ERR_INTERNAL;
     } catch (...) {
-        append(err, "unknown exception");
+        report(err, where, "unknown exception");
         return MG_ERR_INTERNAL;
     }
 }
@@ -611,11 +583,7 @@ inline Call to_call(const mg_call* c) {
 inline void write_request(const UpstreamRequest& r, mg_upstream_request* out) {
     append(out->method, r.method);
     append(out->url, r.url);
-    std::string headers;
-    for (const auto& [k, v] : r.headers) {
-        headers.append(k).append(": ").append(v).push_back('\n');
-    }
-    append(out->headers, headers);
+    append(out->headers, headers::write(r.headers));
     append(out->body, r.body);
     out->secret_placement = static_cast<int32_t>(r.secret);
     append(out->secret_header, r.secret_header);
@@ -626,7 +594,7 @@ template <class Adapter>
 struct ProviderEntry {
     static void* create(mg_str config_json, const mg_sink* err) noexcept {
         Adapter* result = nullptr;
-        guarded(err, [&] {
+        guarded(err, "create", [&] {
             json j = modelgate::sdk::parse_json(view(config_json));
             if (!j.is_object()) throw InvalidRequest("provider configuration is not a JSON object");
             ProviderConfig config;
@@ -643,7 +611,7 @@ struct ProviderEntry {
 
     static int32_t build_request(void* instance, const mg_call* call, mg_upstream_request* out,
                                  const mg_sink* err) noexcept {
-        return guarded(err, [&] {
+        return guarded(err, "build_request", [&] {
             UpstreamRequest r = static_cast<Adapter*>(instance)->build_request(to_call(call));
             write_request(r, out);
         });
@@ -651,7 +619,7 @@ struct ProviderEntry {
     static int32_t parse_response(void* instance, const mg_call* call, int32_t status, mg_str body,
                                   const mg_sink* out_json, const mg_sink* usage_json,
                                   const mg_sink* err) noexcept {
-        return guarded(err, [&] {
+        return guarded(err, "parse_response", [&] {
             ParsedResponse r =
                 static_cast<Adapter*>(instance)->parse_response(to_call(call), status, view(body));
             append(out_json, r.body);
@@ -660,19 +628,20 @@ struct ProviderEntry {
     }
     static void* stream_open(void* instance, const mg_call* call, const mg_sink* err) noexcept {
         StreamDecoder* decoder = nullptr;
-        guarded(err, [&] {
+        guarded(err, "stream_open", [&] {
             decoder = static_cast<Adapter*>(instance)->open_stream(to_call(call)).release();
         });
         return decoder;
     }
     static int32_t stream_feed(void* decoder, mg_str bytes, const mg_event_sink* sink) noexcept {
         EventSink s(sink);
-        return guarded(nullptr,
+        return guarded(nullptr, "stream_feed",
                        [&] { static_cast<StreamDecoder*>(decoder)->feed(view(bytes), s); });
     }
     static int32_t stream_finish(void* decoder, const mg_event_sink* sink) noexcept {
         EventSink s(sink);
-        return guarded(nullptr, [&] { static_cast<StreamDecoder*>(decoder)->finish(s); });
+        return guarded(nullptr, "stream_finish",
+                       [&] { static_cast<StreamDecoder*>(decoder)->finish(s); });
     }
     static void stream_close(void* decoder) noexcept {
         delete static_cast<StreamDecoder*>(decoder);
@@ -680,7 +649,7 @@ struct ProviderEntry {
 
     static int32_t classify_error(void* instance, int32_t status, mg_str headers, mg_str body,
                                   mg_error_info* out) noexcept {
-        return guarded(nullptr, [&] {
+        return guarded(nullptr, "classify_error", [&] {
             ErrorInfo e =
                 static_cast<Adapter*>(instance)->classify_error(status, view(headers), view(body));
             out->error_class = static_cast<int32_t>(e.error_class);
@@ -716,7 +685,7 @@ struct FeatureEntry {
         return h;
     }
     static int32_t init(mg_plugin_handle*, mg_str config_json, const mg_sink* err) noexcept {
-        return guarded(err, [&] {
+        return guarded(err, "init", [&] {
             json config = modelgate::sdk::parse_json(view(config_json));
             if (!config.is_object()) config = json::object();
             instance() = std::make_unique<Plugin>();
@@ -724,7 +693,7 @@ struct FeatureEntry {
         });
     }
     static void shutdown(mg_plugin_handle*) noexcept {
-        guarded(nullptr, [&] {
+        guarded(nullptr, "shutdown", [&] {
             if (instance()) instance()->shutdown();
         });
     }
@@ -764,17 +733,23 @@ inline const mg_plugin_descriptor* make_descriptor(const mg_host_api* host, mg_p
 inline int32_t Host::route_trampoline(void* user, const mg_http_request* req,
                                       mg_http_response* resp) noexcept {
     StringSink err;
-    int32_t rc = detail::guarded(err.get(), [&] {
-        HttpRequest r{view(req->method),    view(req->path), view(req->query),
-                      view(req->headers),   view(req->body), view(req->client_ip),
-                      view(req->admin_user)};
+    int32_t rc = detail::guarded(err.get(), "route", [&] {
+        HttpRequest r;
+        r.method = view(req->method);
+        r.path = view(req->path);
+        r.query = view(req->query);
+        r.headers = view(req->headers);
+        r.body = view(req->body);
+        r.client_ip = view(req->client_ip);
+        r.admin_user = view(req->admin_user);
+        if (MG_HAS_FIELD(req, mg_http_request, api_key_name)) {  // hosts of ABI 1.1+
+            r.api_key_id = req->api_key_id;
+            r.api_key_name = view(req->api_key_name);
+        }
         HttpResponse out = (*static_cast<RouteHandler*>(user))(r);
         resp->status = out.status;
         append(resp->content_type, out.content_type);
-        std::string headers;
-        for (const auto& [k, v] : out.headers)
-            headers.append(k).append(": ").append(v).push_back('\n');
-        append(resp->headers, headers);
+        append(resp->headers, headers::write(out.headers));
         append(resp->body, out.body);
     });
     if (rc != MG_OK)
@@ -784,7 +759,8 @@ inline int32_t Host::route_trampoline(void* user, const mg_http_request* req,
 }
 
 inline int32_t Host::job_trampoline(void* user, const mg_sink* summary) noexcept {
-    return detail::guarded(summary, [&] { append(summary, (*static_cast<JobHandler*>(user))()); });
+    return detail::guarded(summary, "job",
+                           [&] { append(summary, (*static_cast<JobHandler*>(user))()); });
 }
 
 }  // namespace modelgate::sdk

@@ -7,6 +7,7 @@
 // acme_wire.cpp and acme_stream.cpp.
 #include <memory>
 #include <modelgate/json_limits.hpp>
+#include <modelgate/openai.hpp>
 #include <modelgate/sdk.hpp>
 #include <string>
 
@@ -41,63 +42,20 @@ constexpr int64_t kMaxTokensLimit = 1'000'000;
 // Bounds a Retry-After or reset time taken from a body, so *1000 cannot overflow.
 constexpr int64_t kMaxSeconds = 100'000'000'000;
 
-class AcmeAdapter final : public modelgate::sdk::ProviderAdapter {
+// Acme's API is close enough to OpenAI's that the SDK's OpenAI-compatible
+// skeleton builds every request and checks every answer; this class overrides
+// only what differs: the endpoint, where the key goes, the request and answer
+// translations, the stream format and the error details.
+class AcmeAdapter final : public modelgate::sdk::openai::CompatibleAdapter {
   public:
     // Throwing InvalidRequest refuses the configuration; the admin sees the message.
+    // Options come with their schema defaults filled in by the gateway.
     explicit AcmeAdapter(const ProviderConfig& config)
-        : config_(config), default_max_tokens_(config.option<int64_t>("default_max_tokens", 1024)) {
-        modelgate::sdk::require_http_url(config_.base_url);
+        : CompatibleAdapter(config, {"/generate", /*no embeddings*/ "", "/models"}),
+          default_max_tokens_(config.get<int64_t>("default_max_tokens")) {
         if (default_max_tokens_ < 1 || default_max_tokens_ > kMaxTokensLimit) {
             throw InvalidRequest("default_max_tokens must be between 1 and 1000000");
         }
-    }
-
-    UpstreamRequest build_request(const Call& call) override {
-        UpstreamRequest r;
-        // Acme wants its key in X-Acme-Key; the core adds that header itself,
-        // so the secret never passes through the plugin.
-        r.secret = SecretPlacement::header;
-        r.secret_header = "X-Acme-Key";
-        switch (call.op) {
-            case Operation::chat:
-                r.url = config_.base_url + "/generate";
-                r.body = to_acme_request(call.parsed_body(), call.model, default_max_tokens_,
-                                         call.stream)
-                             .dump();
-                r.stream = call.stream;
-                r.headers.emplace_back("Content-Type", "application/json");
-                r.headers.emplace_back("Accept",
-                                       call.stream ? "application/x-ndjson" : "application/json");
-                return r;
-            case Operation::list_models:
-                r.method = "GET";
-                r.url = config_.base_url + "/models";
-                r.headers.emplace_back("Accept", "application/json");
-                return r;
-            case Operation::embeddings:
-                break;
-        }
-        throw Unsupported("Acme has no embeddings endpoint");
-    }
-
-    ParsedResponse parse_response(const Call& call, int /*status*/,
-                                  std::string_view body) override {
-        json answer = modelgate::sdk::parse_json(body);
-        if (!answer.is_object()) throw std::runtime_error("the Acme answer is not a JSON object");
-        // An error in a 2xx answer: the core then asks classify_error about it.
-        if (auto error = answer.find("error"); error != answer.end() && !error->is_null()) {
-            throw UpstreamError("Acme answered 2xx with an error");
-        }
-        ParsedResponse out;
-        if (call.op == Operation::list_models) {
-            out.body = to_openai_models(answer, config_.name).dump();
-            return out;
-        }
-        if (call.op != Operation::chat) throw Unsupported("Acme has no embeddings endpoint");
-        json completion = to_openai_completion(answer, call.model);
-        if (auto usage = completion.find("usage"); usage != completion.end()) out.usage = *usage;
-        out.body = completion.dump();
-        return out;
     }
 
     std::unique_ptr<modelgate::sdk::StreamDecoder> open_stream(const Call& call) override {
@@ -126,8 +84,44 @@ class AcmeAdapter final : public modelgate::sdk::ProviderAdapter {
         return info;
     }
 
+  protected:
+    // Acme wants its key in X-Acme-Key; the core adds that header itself, so
+    // the secret never passes through the plugin.
+    void place_secret(UpstreamRequest& r) const override {
+        r.secret = SecretPlacement::header;
+        r.secret_header = "X-Acme-Key";
+    }
+    std::string stream_accept() const override { return "application/x-ndjson"; }
+
+    std::string request_body(const Call& call) override {
+        return to_acme_request(call.parsed_body(), call.model, default_max_tokens_, call.stream)
+            .dump();
+    }
+
+    ParsedResponse answer(const Call& call, std::string_view body) override {
+        json answer = modelgate::sdk::parse_json(body);
+        if (!answer.is_object()) throw std::runtime_error("the Acme answer is not a JSON object");
+        // An error in a 2xx answer: the core then asks classify_error about it.
+        if (auto error = answer.find("error"); error != answer.end() && !error->is_null()) {
+            throw UpstreamError("Acme answered 2xx with an error");
+        }
+        json completion = to_openai_completion(answer, call.model);
+        ParsedResponse out;
+        if (auto usage = completion.find("usage"); usage != completion.end()) out.usage = *usage;
+        out.body = completion.dump();
+        return out;
+    }
+
+    std::string models_body(std::string_view body) override {
+        json answer = modelgate::sdk::parse_json(body);
+        if (!answer.is_object()) throw std::runtime_error("the Acme answer is not a JSON object");
+        if (auto error = answer.find("error"); error != answer.end() && !error->is_null()) {
+            throw UpstreamError("Acme answered 2xx with an error");
+        }
+        return to_openai_models(answer, config().name).dump();
+    }
+
   private:
-    ProviderConfig config_;
     int64_t default_max_tokens_;
 };
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <modelgate/header_block.hpp>
 #include <modelgate/host/adapter.hpp>
 #include <modelgate/host/loader.hpp>
 #include <modelgate/json_limits.hpp>
@@ -145,22 +146,10 @@ bool contains(const json& actual, const json& expected, std::string& where,
     return true;
 }
 
-std::string header_lookup(const std::string& headers, const std::string& name) {
-    std::istringstream in(headers);
-    std::string line;
-    auto lower = [](std::string s) {
-        std::transform(s.begin(), s.end(), s.begin(),
-                       [](unsigned char c) { return std::tolower(c); });
-        return s;
-    };
-    while (std::getline(in, line)) {
-        auto colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        if (lower(line.substr(0, colon)) != lower(name)) continue;
-        std::string v = line.substr(colon + 1);
-        while (!v.empty() && v.front() == ' ')
-            v.erase(0, 1);
-        return v;
+std::string header_lookup(const std::vector<std::pair<std::string, std::string>>& headers,
+                          const std::string& name) {
+    for (const auto& [k, v] : headers) {
+        if (modelgate::sdk::headers::equal_names(k, name)) return v;
     }
     return "\x01missing";
 }
@@ -296,11 +285,11 @@ class FixtureTest : public ::testing::Test {
         if (!f.contains("upstream")) return;
         const json& up = f["upstream"];
         int status = up.value("status", 200);
-        std::string headers;
+        std::vector<modelgate::sdk::headers::Header> header_list;
         const json upstream_headers = up.value("headers", json::object());
-        for (const auto& [k, v] : upstream_headers.items()) {
-            headers += k + ": " + v.get<std::string>() + "\n";
-        }
+        for (const auto& [k, v] : upstream_headers.items())
+            header_list.emplace_back(k, v.get<std::string>());
+        std::string headers = modelgate::sdk::headers::write(header_list);
         std::string body = up.contains("body_json") ? up["body_json"].dump() : up.value("body", "");
         if (up.contains("body_lines")) {
             for (const auto& line : up["body_lines"])

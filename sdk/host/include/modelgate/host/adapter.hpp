@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace modelgate::host {
 
@@ -26,7 +27,7 @@ struct Call {
 struct UpstreamRequest {
     std::string method;
     std::string url;
-    std::string headers;  // "Name: value\n" lines
+    std::vector<std::pair<std::string, std::string>> headers;  // valid names and values
     std::string body;
     int32_t secret_placement = MG_SECRET_BEARER;
     std::string secret_header;
