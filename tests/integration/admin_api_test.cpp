@@ -1,6 +1,9 @@
 // The admin JSON API: sessions, CRUD on the original's paths and shapes,
 // secrets never leaving in full, the log query, and input validation.
+#include <soci/soci.h>
+
 #include "integration/fixture.hpp"
+#include "util/crypto.hpp"
 
 namespace modelgate::test {
 
@@ -186,6 +189,28 @@ TEST_P(AdminApiTest, KeysShowTheSecretOnceAndStoreOnlyAHash) {
     }
     EXPECT_TRUE(found) << list.body;
     EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), secret).status, 200);
+    // What the database holds: the SHA-256 and the display prefix, nothing more.
+    int rows = 0;
+    gw->app().database().with_session([&](soci::session& s) {
+        soci::rowset<soci::row> rs = (s.prepare << "SELECT * FROM api_keys WHERE name = 'ci'");
+        for (const auto& row : rs) {
+            ++rows;
+            for (std::size_t i = 0; i < row.size(); ++i) {
+                if (row.get_indicator(i) == soci::i_null ||
+                    row.get_properties(i).get_data_type() != soci::dt_string)
+                    continue;
+                std::string value = row.get<std::string>(i);
+                std::string column = row.get_properties(i).get_name();
+                EXPECT_EQ(value.find(secret.substr(9)), std::string::npos)
+                    << "column " << column << " holds the secret";
+                if (column == "key_hash") {
+                    std::string trimmed = value.substr(0, value.find_last_not_of(' ') + 1);
+                    EXPECT_EQ(trimmed, core::crypto::sha256_hex(secret));
+                }
+            }
+        }
+    });
+    EXPECT_EQ(rows, 1);
 
     auto bad_ids = gw->admin("POST", "/admin/api/keys",
                              {{"name", "x"}, {"allowed_provider_model_ids", {424242}}});
