@@ -102,6 +102,10 @@ class AdminApi {
     AdminContext ctx_;
 };
 
+// The cool-downs of one upstream key, for answers: scope ("key" or "model"),
+// model, until, active, reason, strikes, probing.
+nlohmann::json pauses_json(const KeyPool::KeyState& state);
+
 // Parses a JSON request body; errors are 400 with a readable message.
 Result<nlohmann::json> parse_body(const AdminRequest& req);
 

@@ -10,6 +10,24 @@
 
 namespace modelgate::core::admin {
 
+namespace {}  // namespace
+
+nlohmann::json pauses_json(const KeyPool::KeyState& state) {
+    nlohmann::json out = nlohmann::json::array();
+    int64_t now = unix_ms_now();
+    for (const auto& p : state.pauses) {
+        out.push_back(
+            {{"scope", p.model.empty() ? "key" : "model"},
+             {"model", p.model.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.model)},
+             {"until", iso8601_utc(p.until_ms)},
+             {"active", p.until_ms > now},
+             {"reason", p.reason},
+             {"strikes", p.strikes},
+             {"probing", p.probing}});
+    }
+    return out;
+}
+
 namespace {
 
 // A pause that has already ended reads as none.
@@ -22,6 +40,7 @@ nlohmann::json live_pause(const std::optional<std::string>& until) {
 
 nlohmann::json key_json(const store::ProviderKeyRecord& k, const KeyPool* pool) {
     nlohmann::json paused = live_pause(k.paused_until);
+    nlohmann::json pauses = nlohmann::json::array();
     int in_flight = 0;
     if (pool != nullptr) {
         auto states = pool->states();
@@ -30,6 +49,7 @@ nlohmann::json key_json(const store::ProviderKeyRecord& k, const KeyPool* pool) 
             // This instance may know of a pause the database does not have yet.
             if (it->second.paused_until_ms > unix_ms_now())
                 paused = iso8601_utc(it->second.paused_until_ms);
+            pauses = pauses_json(it->second);
         }
     }
     const char* state = !k.is_active ? "disabled" : paused.is_null() ? "active" : "paused";
@@ -47,6 +67,7 @@ nlohmann::json key_json(const store::ProviderKeyRecord& k, const KeyPool* pool) 
             {"pause_reason", paused.is_null() ? nlohmann::json(nullptr)
                                               : nlohmann::json(k.pause_reason.value_or(""))},
             {"in_flight", in_flight},
+            {"pauses", pauses},
             {"created_at", k.created_at},
             {"updated_at", k.updated_at}};
 }
@@ -172,6 +193,8 @@ void AdminApi::register_provider_keys(http::Router& router) {
                                                                                    : st.error());
             }
             if (resume) {
+                if (auto st = ctx_.store.clear_model_pauses(pid, k.id); !st)
+                    return AdminResponse::error(st.error());
                 if (auto pool = ctx_.cache.key_pool(pid)) pool->clear_pause(k.id);
             }
         }

@@ -59,13 +59,24 @@ nlohmann::json provider_json(const store::ProviderRecord& p, const Snapshot& sna
     // The cool-down: the provider's own (keyless) or every key's at once.
     nlohmann::json paused_until = nullptr, pause_reason = nullptr;
     if (pool != nullptr) {
-        if (auto why = pool->unavailable(unix_ms_now()); why && why->retry_after_ms > 0) {
+        if (auto why = pool->unavailable(unix_ms_now(), ""); why && why->retry_after_ms > 0) {
             paused_until = iso8601_utc(unix_ms_now() + why->retry_after_ms);
             pause_reason = why->reason;
         }
     }
     status["paused_until"] = paused_until;
     status["pause_reason"] = pause_reason;
+    // Every cool-down, of whole keys and of single models on them.
+    nlohmann::json pauses = nlohmann::json::array();
+    if (pool != nullptr) {
+        for (const auto& [key_id, state] : pool->states()) {
+            for (auto p : pauses_json(state)) {
+                p["key_id"] = key_id;
+                pauses.push_back(std::move(p));
+            }
+        }
+    }
+    status["pauses"] = pauses;
     return {{"id", p.id},
             {"name", p.name},
             {"adapter", p.adapter},
@@ -282,7 +293,10 @@ void AdminApi::register_providers(http::Router& router) {
         }
         // As in the original, switching a provider on ends its cool-down.
         if (body.value().value("is_active", false) == true) {
+            std::lock_guard lock(ctx_.cache.pause_write_mutex());
             if (auto st = ctx_.store.set_provider_pause(p.id, std::nullopt, ""); !st)
+                return AdminResponse::error(st.error());
+            if (auto st = ctx_.store.clear_model_pauses(p.id, 0); !st)
                 return AdminResponse::error(st.error());
             if (auto pool = ctx_.cache.key_pool(p.id)) pool->clear_pause(0);
         }

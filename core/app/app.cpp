@@ -123,9 +123,8 @@ void App::start() {
     cache_ = std::make_unique<ConfigCache>(*config_store_, *plugins_, *secrets_, *timers_,
                                            "modelgate/" + version_string());
     cache_->set_pause_handler(
-        [this](int64_t provider_id, int64_t key_id, int64_t until_ms, const std::string& reason) {
-            persist_pause(provider_id, key_id, until_ms, reason);
-        });
+        [this](int64_t provider_id, int64_t key_id, const std::string& model,
+               const KeyPool::Pause& pause) { persist_pause(provider_id, key_id, model, pause); });
     if (auto st = cache_->reload(); !st)
         throw std::runtime_error("cannot load the configuration: " + st.error().message);
     cache_->start_polling(std::chrono::seconds(5));
@@ -150,8 +149,8 @@ void App::start() {
     proxy::ProxyOptions po;
     po.max_body_bytes = config_.max_body_bytes;
     po.max_messages = config_.max_messages;
-    proxy_ =
-        std::make_unique<proxy::ProxyService>(*cache_, *loop_, *log_writer_, metrics_, *cpu_, po);
+    proxy_ = std::make_unique<proxy::ProxyService>(*cache_, *loop_, *log_writer_, metrics_, *cpu_,
+                                                   *timers_, po);
 
     server_state_ = std::make_shared<http::ServerState>(config_.trusted_proxies);
     http::Router& router = server_state_->router;
@@ -206,28 +205,51 @@ void App::start() {
     std::cout << std::endl;
 }
 
-void App::persist_pause(int64_t provider_id, int64_t key_id, int64_t until_ms,
-                        const std::string& reason) {
+void App::persist_pause(int64_t provider_id, int64_t key_id, const std::string& model,
+                        const KeyPool::Pause& pause) {
     // Called on an upstream thread: the database write goes to a worker. The
     // pause already holds in memory; this keeps it across restarts and tells
     // other instances (the write bumps the configuration version).
     ThreadPool* workers = workers_.get();
     if (workers == nullptr) return;
-    workers->post([this, provider_id, key_id, until_ms, reason] {
-        // An admin may have ended the pause meanwhile: then there is nothing to record.
+    workers->post([this, provider_id, key_id, model, pause] {
         std::lock_guard lock(cache_->pause_write_mutex());
-        if (auto pool = cache_->key_pool(provider_id)) {
-            auto states = pool->states();
-            auto it = states.find(key_id);
-            if (it == states.end() || it->second.paused_until_ms < until_ms) return;
+        if (pause.until_ms > 0 && !pause_still_holds(provider_id, key_id, model, pause.until_ms))
+            return;  // an admin ended it meanwhile: nothing to record
+        if (pause.until_ms == 0 && pause_still_holds(provider_id, key_id, model, unix_ms_now()))
+            return;  // paused again since the success: the newer pause is on its way
+        std::optional<std::string> until;
+        if (pause.until_ms > 0) until = iso8601_utc(pause.until_ms);
+        Status st = Ok{};
+        if (!model.empty() && until) {
+            st = config_store_->set_model_pause(
+                {provider_id, key_id, model, *until, pause.reason, pause.strikes, pause.length_ms});
+        } else if (!model.empty()) {
+            st = config_store_->clear_model_pauses(provider_id, key_id, model);
+        } else if (key_id == 0) {
+            st = config_store_->set_provider_pause(provider_id, until, pause.reason);
+        } else {
+            st = config_store_->set_key_pause(key_id, until, pause.reason);
         }
-        std::string until = iso8601_utc(until_ms);
-        auto st = key_id == 0 ? config_store_->set_provider_pause(provider_id, until, reason)
-                              : config_store_->set_key_pause(key_id, until, reason);
         if (!st)
             MG_WARN("app", "could not record the pause of provider "
-                               << provider_id << " key " << key_id << ": " << st.error().message);
+                               << provider_id << " key " << key_id
+                               << (model.empty() ? "" : " model " + model) << ": "
+                               << st.error().message);
     });
+}
+
+bool App::pause_still_holds(int64_t provider_id, int64_t key_id, const std::string& model,
+                            int64_t until_ms) const {
+    auto pool = cache_->key_pool(provider_id);
+    if (!pool) return true;
+    auto states = pool->states();
+    auto it = states.find(key_id);
+    if (it == states.end()) return false;
+    for (const auto& p : it->second.pauses) {
+        if (p.model == model && p.until_ms >= until_ms) return true;
+    }
+    return false;
 }
 
 void App::register_builtin_jobs() {

@@ -64,8 +64,11 @@ class App {
     // Raises the open-files limit to its maximum; returns it.
     static std::size_t raise_open_files_limit();
     void register_builtin_jobs();
-    void persist_pause(int64_t provider_id, int64_t key_id, int64_t until_ms,
-                       const std::string& reason);
+    void persist_pause(int64_t provider_id, int64_t key_id, const std::string& model,
+                       const KeyPool::Pause& pause);
+    // False when an admin ended the pause before its write came round.
+    bool pause_still_holds(int64_t provider_id, int64_t key_id, const std::string& model,
+                           int64_t until_ms) const;
 
     Config config_;
     std::unique_ptr<store::Database> db_;

@@ -37,10 +37,11 @@ inline constexpr const char* kUserAgentSetting = "proxy.user_agent";
 
 class ConfigCache {
   public:
-    // Called when a key or a keyless provider starts a cool-down (key_id 0:
-    // the provider), from whatever thread saw the upstream's answer.
-    using PauseHandler = std::function<void(int64_t provider_id, int64_t key_id, int64_t until_ms,
-                                            const std::string& reason)>;
+    // Called when a cool-down starts, grows or ends by a success (until_ms
+    // 0): of a key (key_id 0: a keyless provider) or, with a model, of that
+    // model on the key. From whatever thread saw the upstream's answer.
+    using PauseHandler = std::function<void(int64_t provider_id, int64_t key_id,
+                                            const std::string& model, const KeyPool::Pause& pause)>;
 
     ConfigCache(store::ConfigStore& store, const plugins::PluginHost& plugins,
                 const crypto::SecretBox& secrets, TimerService& timers,
@@ -65,6 +66,15 @@ class ConfigCache {
     const std::string& default_user_agent() const { return default_user_agent_; }
 
   private:
+    struct Rows;
+    Result<Rows> read_rows();
+    std::shared_ptr<ProviderRuntime> provider_runtime(const store::ProviderRecord& p,
+                                                      const Rows& rows,
+                                                      const std::string& user_agent);
+    // The limiter and key pool that outlive snapshots, created on first sight.
+    void attach_slots(ProviderRuntime& rt);
+    static void add_bindings(Snapshot& snap, const Rows& rows);
+
     std::mutex pause_write_mu_;
     store::ConfigStore& store_;
     const plugins::PluginHost& plugins_;

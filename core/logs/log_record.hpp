@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "util/call_status.hpp"
+
 namespace modelgate::core {
 
 struct LogRecord {
@@ -22,7 +24,7 @@ struct LogRecord {
     std::string requested_model;    // what the client sent, e.g. "openai/gpt-4o"
     std::string endpoint = "chat";  // chat | embeddings
     bool stream = false;
-    std::string status;  // pending success error timeout cancelled rate_limited local_rate_limited
+    CallStatus status = CallStatus::error;
     std::optional<int> upstream_status;
     std::optional<int> downstream_status;
     std::optional<int64_t> prompt_tokens, completion_tokens, total_tokens;

@@ -39,7 +39,7 @@ std::string log_record_to_json(const LogRecord& r) {
                         {"requested_model", r.requested_model},
                         {"endpoint", r.endpoint},
                         {"stream", r.stream},
-                        {"status", r.status},
+                        {"status", call_status_name(r.status)},
                         {"upstream_status", opt(r.upstream_status)},
                         {"downstream_status", opt(r.downstream_status)},
                         {"prompt_tokens", opt(r.prompt_tokens)},
@@ -74,7 +74,9 @@ bool log_record_from_json(const std::string& line, LogRecord& r) {
         r.requested_model = j.value("requested_model", "");
         r.endpoint = j.value("endpoint", "chat");
         r.stream = j.value("stream", false);
-        r.status = j.at("status").get<std::string>();
+        auto status = parse_call_status(j.at("status").get<std::string>());
+        if (!status) return false;
+        r.status = *status;
         read_opt(j, "upstream_status", r.upstream_status);
         read_opt(j, "downstream_status", r.downstream_status);
         read_opt(j, "prompt_tokens", r.prompt_tokens);
@@ -90,7 +92,7 @@ bool log_record_from_json(const std::string& line, LogRecord& r) {
         r.error = j.value("error", "");
         r.created_at_ms = j.value("created_at_ms", int64_t{0});
         r.updated_at_ms = j.value("updated_at_ms", int64_t{0});
-        return !r.request_id.empty() && !r.status.empty();
+        return !r.request_id.empty();
     } catch (const std::exception&) {
         return false;
     }

@@ -93,6 +93,11 @@ void Metrics::observe_queue_wait(const std::string& provider, double seconds) {
     slot(queue_wait_, provider, queue_buckets()).observe(seconds);
 }
 
+void Metrics::record_retry(const std::string& provider, const std::string& reason) {
+    std::lock_guard lock(mu_);
+    ++retries_[{provider, reason}];
+}
+
 std::string Metrics::render(const Extra& extra) const {
     std::string out;
     {
@@ -104,6 +109,15 @@ std::string Metrics::render(const Extra& extra) const {
             out += "modelgate_requests_total{provider=\"" + escape_label(std::get<0>(k)) +
                    "\",model=\"" + escape_label(std::get<1>(k)) + "\",status=\"" +
                    escape_label(std::get<2>(k)) + "\"} " + std::to_string(v) + "\n";
+        }
+        out +=
+            "# HELP modelgate_upstream_retries_total Calls sent upstream a second time, by "
+            "provider and reason (connection: refused before it was sent; another_key: the "
+            "first key was rate limited or out of quota).\n";
+        out += "# TYPE modelgate_upstream_retries_total counter\n";
+        for (const auto& [k, v] : retries_) {
+            out += "modelgate_upstream_retries_total{provider=\"" + escape_label(k.first) +
+                   "\",reason=\"" + escape_label(k.second) + "\"} " + std::to_string(v) + "\n";
         }
         out +=
             "# HELP modelgate_upstream_latency_seconds Time from sending upstream to the end of "

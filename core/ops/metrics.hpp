@@ -36,6 +36,9 @@ class Metrics {
     void observe_latency(const std::string& provider, double seconds);
     void observe_ttft(const std::string& provider, double seconds);
     void observe_queue_wait(const std::string& provider, double seconds);
+    // A call went upstream a second time: "connection" (refused before it was
+    // sent) or "another_key" (the first key was rate limited or out of quota).
+    void record_retry(const std::string& provider, const std::string& reason);
 
     // Appends gauges and extra lines at render time.
     using Extra = std::function<void(std::string& out)>;
@@ -59,6 +62,7 @@ class Metrics {
     };
     std::map<std::tuple<std::string, std::string, std::string>, uint64_t, KeyLess> requests_;
     std::map<std::string, Histogram> latency_, ttft_, queue_wait_;
+    std::map<std::pair<std::string, std::string>, uint64_t> retries_;
 };
 
 }  // namespace modelgate::core

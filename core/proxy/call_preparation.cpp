@@ -93,7 +93,7 @@ Status prepare_call(int32_t op, std::string_view body, const std::shared_ptr<con
             "The provider '" + provider.name + "' is not usable: " + provider.adapter_problem,
             "provider_unavailable");
     }
-    if (auto why = provider.keys->unavailable(unix_ms_now())) {
+    if (auto why = provider.keys->unavailable(unix_ms_now(), binding.upstream_model)) {
         if (why->retry_after_ms <= 0) {
             return make_error(ErrorCode::unavailable,
                               "The provider '" + provider.name + "' has no usable upstream key.",

@@ -1,8 +1,8 @@
 #include "proxy/proxy_call.hpp"
 
 #include <cmath>
+#include <random>
 
-#include "http/request_util.hpp"
 #include "http/responses.hpp"
 #include "proxy/usage.hpp"
 #include "upstream/request_spec.hpp"
@@ -20,23 +20,12 @@ constexpr std::size_t kLowWater = 64 * 1024;
 // Largest whole (non-streamed) upstream answer the gateway buffers.
 constexpr std::size_t kMaxAnswerBytes = 64u << 20;
 
-nlohmann::json make_error_object(const std::string& message, const std::string& type,
-                                 const std::string& code) {
-    return {{"message", message}, {"type", type}, {"code", code}};
-}
-
 std::string error_message(const nlohmann::json& error) {
     if (error.is_object() && error.contains("message") && error["message"].is_string()) {
         return error["message"].get<std::string>();
     }
     return error.dump();
 }
-
-// Cool-downs when the upstream gives no time: a rate limit is usually over in
-// seconds, an exhausted quota is retried after half an hour.
-constexpr int64_t kRateLimitPauseMs = 5 * 1000;
-constexpr int64_t kQuotaPauseMs = 30 * 60 * 1000;
-constexpr int64_t kLongestPauseMs = 7 * 24 * 3600 * 1000LL;
 
 }  // namespace
 
@@ -46,7 +35,7 @@ Error cooling_down_error(const std::string& provider, const KeyPool::Unavailable
     if (!why.reason.empty()) msg += " (" + why.reason + ")";
     msg += "; retry in " + std::to_string(seconds) + " s.";
     Error e = make_error(ErrorCode::rate_limited, msg, "upstream_keys_cooling_down");
-    e.retry_after_s = static_cast<int>(std::min<int64_t>(seconds, 86400 * 7));
+    e.retry_after_s = static_cast<int>(std::min<int64_t>(seconds, KeyPool::kLongestPauseMs / 1000));
     return e;
 }
 
@@ -59,7 +48,8 @@ ProxyCall::~ProxyCall() {
     if (!finalized_.load()) {
         MG_ERROR("proxy", "call " << init_.request_id
                                   << " destroyed without a final status; recording error");
-        finalize("error", std::nullopt, "internal: the call ended without a final status");
+        finalize(CallStatus::error, std::nullopt,
+                 "internal: the call ended without a final status");
     }
 }
 
@@ -90,15 +80,12 @@ void ProxyCall::on_permit(Permit permit) {
     waiter_.reset();
     permit_ = std::move(permit);
     KeyPool::Unavailable why;
-    lease_ = init_.provider->keys->acquire(init_.api_key_id, unix_ms_now(), &why);
+    lease_ = init_.provider->keys->acquire(init_.api_key_id, init_.call.model, unix_ms_now(), &why);
     if (!lease_) {
-        // Every key cooled down while the call waited: a clear 429, at once.
+        // Every key cooled down (for this model) while the call waited: a clear 429, at once.
         state_ = State::done;
         lock.unlock();
-        Error e = cooling_down_error(init_.provider->name, why);
-        respond_error(429, http::error_body(e)["error"],
-                      {{"Retry-After", std::to_string(e.retry_after_s)}});
-        finalize("local_rate_limited", 429, e.message);
+        fail(cooling_down_error(init_.provider->name, why));
         return;
     }
     state_ = State::running;
@@ -108,7 +95,7 @@ void ProxyCall::on_permit(Permit permit) {
     if (init_.client_stream) {
         LogRecord pending = base_record();
         pending.kind = LogRecord::Kind::pending;
-        pending.status = "pending";
+        pending.status = CallStatus::pending;
         pending.queue_ms = queue_ms_;
         deps_.logs.submit(std::move(pending));
     }
@@ -117,12 +104,21 @@ void ProxyCall::on_permit(Permit permit) {
 
 void ProxyCall::submit_locked() {
     const ProviderRuntime& p = *init_.provider;
-    upstream::RequestSpec& spec = this->spec;
     upstream::fill_request_spec(std::move(init_.upstream), p.user_agent, lease_->secret, spec);
     spec.first_byte_timeout = std::chrono::milliseconds(p.first_byte_timeout_ms);
     spec.idle_timeout = std::chrono::milliseconds(p.idle_timeout_ms);
     spec.total_timeout = std::chrono::milliseconds(p.total_timeout_ms);
     spec.connect_timeout = std::chrono::milliseconds(std::min(10000, p.first_byte_timeout_ms));
+    deps_.loop.submit(shared_from_this());
+}
+
+void ProxyCall::resubmit() {
+    // Nothing of the first answer reached the client; its bytes are forgotten.
+    upstream_status_ = 0;
+    upstream_headers_.clear();
+    body_.clear();
+    adapter_failed_ = false;
+    if (lease_) upstream::set_secret(spec, lease_->secret);
     deps_.loop.submit(shared_from_this());
 }
 
@@ -137,13 +133,14 @@ void ProxyCall::on_queue_timeout() {
     double waited = ms_between(init_.received_at, SteadyClock::now()) / 1000.0;
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", waited);
-    std::string msg = "Provider '" + p.name + "' is at its concurrency limit of " +
-                      std::to_string(p.max_concurrency) + "; the call waited " + buf +
-                      " s for a slot. Retry later.";
-    respond_error(429, make_error_object(msg, "rate_limit_error", "concurrency_limit_reached"),
-                  {{"Retry-After", "1"}});
+    Error e = make_error(ErrorCode::rate_limited,
+                         "Provider '" + p.name + "' is at its concurrency limit of " +
+                             std::to_string(p.max_concurrency) + "; the call waited " + buf +
+                             " s for a slot. Retry later.",
+                         "concurrency_limit_reached");
+    e.retry_after_s = 1;
     deps_.metrics.observe_queue_wait(p.name, waited);
-    finalize("local_rate_limited", 429, msg);
+    fail(e);
 }
 
 void ProxyCall::on_client_gone() {
@@ -156,13 +153,14 @@ void ProxyCall::on_client_gone() {
             deps_.loop.cancel(shared_from_this());  // on_finished(cancelled) records the end
             return;
         }
-        if (state_ != State::queued) return;
+        if (state_ != State::queued && state_ != State::retry_wait) return;
+        bool waiting_for_slot = state_ == State::queued;
         state_ = State::done;
-        waiter = std::move(waiter_);
+        if (waiting_for_slot) waiter = std::move(waiter_);
     }
     if (waiter) init_.provider->limiter->cancel(waiter);
-    finalize("cancelled", std::nullopt,
-             "the client disconnected while the call waited for a concurrency slot");
+    finalize(CallStatus::cancelled, std::nullopt,
+             "the client disconnected before the call reached the upstream");
 }
 
 void ProxyCall::abort_for_shutdown() {
@@ -174,15 +172,17 @@ void ProxyCall::abort_for_shutdown() {
             deps_.loop.cancel(shared_from_this());
             return;
         }
-        if (state_ != State::queued) return;
+        if (state_ != State::queued && state_ != State::retry_wait) return;
+        bool waiting_for_slot = state_ == State::queued;
         state_ = State::done;
-        waiter = std::move(waiter_);
+        if (waiting_for_slot) waiter = std::move(waiter_);
     }
     if (waiter) init_.provider->limiter->cancel(waiter);
-    std::string msg = "The gateway is shutting down; retry on another instance.";
-    respond_error(503, make_error_object(msg, "server_error", "shutting_down"),
-                  {{"Retry-After", "1"}});
-    finalize("cancelled", 503, "gateway shut down before the call started");
+    Error e =
+        make_error(ErrorCode::shutting_down,
+                   "The gateway is shutting down; retry on another instance.", "shutting_down");
+    e.retry_after_s = 1;
+    fail(e, "gateway shut down before the call reached the upstream");
 }
 
 void ProxyCall::on_headers(int status, std::string_view header_lines) {
@@ -222,12 +222,12 @@ upstream::DataAction ProxyCall::on_data(std::string_view bytes) {
     flush_stream_output();
     if (stream_complete_) {
         client_->end_stream();
-        finalize("success", 200, "");
+        finalize(CallStatus::success, 200, "");
         return upstream::DataAction::proceed;
     }
     if (!stream_error_.is_null()) {
         client_->end_stream();
-        finalize("error", 200, error_message(stream_error_));
+        finalize(CallStatus::error, 200, error_message(stream_error_));
         return upstream::DataAction::abort;
     }
     return upstream::DataAction::proceed;
@@ -279,8 +279,10 @@ void ProxyCall::handle_event(int32_t kind, uint32_t flags, std::string_view data
             break;
         case MG_EVENT_ERROR: {
             auto err = parse_json(data);
-            if (!err.is_object())
-                err = make_error_object(std::string(data), "upstream_error", "upstream_error");
+            if (!err.is_object()) {
+                err = http::error_body(make_error(ErrorCode::upstream_error, std::string(data),
+                                                  "upstream_error"))["error"];
+            }
             stream_error_ = err;
             stream_out_.append("data: ")
                 .append(nlohmann::json{{"error", err}}.dump())
@@ -323,19 +325,15 @@ void ProxyCall::on_finished(upstream::Outcome outcome, const std::string& detail
     const ProviderRuntime& p = *init_.provider;
     if (outcome == Outcome::cancelled || (outcome == Outcome::aborted && client_gone_.load())) {
         if (client_gone_.load()) {
-            finalize("cancelled", streaming_ ? std::optional<int>(200) : std::nullopt,
+            finalize(CallStatus::cancelled, streaming_ ? std::optional<int>(200) : std::nullopt,
                      "the client disconnected");
             return;
         }
-        auto err = make_error_object("The gateway is shutting down; the call was interrupted.",
-                                     "server_error", "shutting_down");
-        if (streaming_) {
-            fail_stream(err);
-            finalize("cancelled", 200, "gateway shut down mid-call");
-        } else {
-            respond_error(503, err, {{"Retry-After", "1"}});
-            finalize("cancelled", 503, "gateway shut down mid-call");
-        }
+        Error e =
+            make_error(ErrorCode::shutting_down,
+                       "The gateway is shutting down; the call was interrupted.", "shutting_down");
+        e.retry_after_s = 1;
+        fail(e, "gateway shut down mid-call");
         return;
     }
     if (outcome == Outcome::completed && !adapter_failed_) {
@@ -346,10 +344,9 @@ void ProxyCall::on_finished(upstream::Outcome outcome, const std::string& detail
         return;
     }
     if (adapter_failed_) {
-        auto err = make_error_object("The provider adapter could not decode the upstream stream.",
-                                     "upstream_error", "adapter_error");
-        respond_error(502, err);
-        finalize("error", 502, error_message(err));
+        fail(make_error(ErrorCode::upstream_error,
+                        "The provider adapter could not decode the upstream stream.",
+                        "adapter_error"));
         return;
     }
     if (upstream::is_timeout(outcome)) {
@@ -364,16 +361,16 @@ void ProxyCall::on_finished(upstream::Outcome outcome, const std::string& detail
             msg = "The call to provider '" + p.name + "' exceeded " +
                   std::to_string(p.total_timeout_ms) + " ms.";
         }
-        auto err = make_error_object(msg, "timeout_error", "upstream_timeout");
-        if (streaming_) {
-            fail_stream(err);
-            finalize("timeout", 200, msg);
-        } else {
-            respond_error(504, err);
-            finalize("timeout", 504, msg);
-        }
+        fail(make_error(ErrorCode::upstream_timeout, msg, "upstream_timeout"));
         return;
     }
+    if (outcome == Outcome::aborted && body_.size() >= kMaxAnswerBytes) {
+        fail(make_error(ErrorCode::upstream_error,
+                        "The upstream answer is larger than the gateway accepts.",
+                        "upstream_answer_too_large"));
+        return;
+    }
+    if (!streaming_ && never_sent && retry_connection(detail)) return;
     // The detail (curl's text) names internal addresses: it goes to the gateway
     // log and the request log, not to the client.
     std::string public_msg = outcome == Outcome::connect_failed
@@ -381,21 +378,37 @@ void ProxyCall::on_finished(upstream::Outcome outcome, const std::string& detail
                                  : "The connection to provider '" + p.name + "' failed.";
     std::string msg = public_msg.substr(0, public_msg.size() - 1) + ": " + detail;
     MG_WARN("proxy", "call " << init_.request_id << ": " << redact(msg, 500));
-    auto err = make_error_object(
-        public_msg, "upstream_error",
-        outcome == Outcome::connect_failed ? "upstream_unreachable" : "upstream_connection_error");
-    if (streaming_) {
-        fail_stream(err);
-        finalize("error", 200, msg);
-    } else if (body_.size() >= kMaxAnswerBytes) {
-        auto big = make_error_object("The upstream answer is larger than the gateway accepts.",
-                                     "upstream_error", "upstream_answer_too_large");
-        respond_error(502, big);
-        finalize("error", 502, error_message(big));
-    } else {
-        respond_error(502, err);
-        finalize("error", 502, msg);
-    }
+    fail(make_error(ErrorCode::upstream_error, public_msg,
+                    outcome == Outcome::connect_failed ? "upstream_unreachable"
+                                                       : "upstream_connection_error"),
+         msg);
+}
+
+bool ProxyCall::retry_connection(const std::string& detail) {
+    std::unique_lock lock(mu_);
+    if (retried_connection_ || state_ != State::running || client_gone_.load()) return false;
+    retried_connection_ = true;
+    state_ = State::retry_wait;
+    lock.unlock();
+    // A refused or reset connection is often a moment's overload: one more try
+    // after a short pause, spread so that many such calls do not return together.
+    thread_local std::minstd_rand rng(std::random_device{}());
+    auto delay = std::chrono::milliseconds(100 + rng() % 200);
+    MG_INFO("proxy", "call " << init_.request_id << ": the connection to provider '"
+                             << init_.provider->name << "' failed before the request was sent ("
+                             << redact(detail, 200) << "); retrying in " << delay.count() << " ms");
+    deps_.metrics.record_retry(init_.provider->name, "connection");
+    // The timer keeps the call alive while it waits: nothing else holds it
+    // between the finished transfer and the next one.
+    deps_.timers.schedule_after(delay, [self = shared_from_this()] {
+        {
+            std::lock_guard inner(self->mu_);
+            if (self->state_ != State::retry_wait) return;  // the client left, or shutdown
+            self->state_ = State::running;
+        }
+        self->resubmit();
+    });
+    return true;
 }
 
 void ProxyCall::finish_stream_from_decoder() {
@@ -407,9 +420,9 @@ void ProxyCall::finish_stream_from_decoder() {
     }
     client_->end_stream();
     if (stream_complete_)
-        finalize("success", 200, "");
+        finalize(CallStatus::success, 200, "");
     else
-        finalize("error", 200,
+        finalize(CallStatus::error, 200,
                  stream_error_.is_null() ? "the stream ended without an answer"
                                          : error_message(stream_error_));
 }
@@ -419,11 +432,10 @@ void ProxyCall::finish_whole_answer() {
     int status = upstream_status_;
     if (!json_depth_ok(body_)) {
         // No adapter sees it: a recursive JSON library would overflow its stack.
-        auto err = make_error_object("The upstream answer nests JSON deeper than " +
-                                         std::to_string(kMaxJsonDepth) + " levels.",
-                                     "upstream_error", "invalid_upstream_response");
-        respond_error(502, err);
-        finalize("error", 502, error_message(err));
+        fail(make_error(ErrorCode::upstream_error,
+                        "The upstream answer nests JSON deeper than " +
+                            std::to_string(kMaxJsonDepth) + " levels.",
+                        "invalid_upstream_response"));
         return;
     }
     if (status >= 200 && status < 300) {
@@ -435,90 +447,41 @@ void ProxyCall::finish_whole_answer() {
                            "application/json",
                            std::move(parsed.value.body),
                            {{"X-Request-Id", init_.request_id}}});
-            finalize("success", status, "");
+            finalize(CallStatus::success, status, "");
             return;
         }
         if (parsed.failure->status == MG_ERR_UPSTREAM) {
-            respond_upstream_error(adapter.classify_error(status, upstream_headers_, body_));
+            on_upstream_refusal(adapter.classify_error(status, upstream_headers_, body_));
             return;
         }
-        auto err =
-            make_error_object("The upstream answer could not be read: " + parsed.failure->message,
-                              "upstream_error", "invalid_upstream_response");
-        respond_error(502, err);
-        finalize("error", 502, error_message(err) + " body: " + body_.substr(0, 300));
+        fail(make_error(ErrorCode::upstream_error,
+                        "The upstream answer could not be read: " + parsed.failure->message,
+                        "invalid_upstream_response"),
+             "The upstream answer could not be read: " + parsed.failure->message +
+                 " body: " + body_.substr(0, 300));
         return;
     }
-    respond_upstream_error(adapter.classify_error(status, upstream_headers_, body_));
+    on_upstream_refusal(adapter.classify_error(status, upstream_headers_, body_));
 }
 
-namespace {
-
-// The status a client sees for an upstream refusal. Real error statuses pass through, except
-// that every rate or quota refusal (MiniMax's 529, a 403 quota answer) becomes 429 so clients'
-// retry logic works; an error inside a 2xx answer, or a redirect, gets the status of its class.
-int downstream_status(int upstream, int32_t error_class) {
-    if (error_class == MG_ERRCLASS_RATE_LIMITED || error_class == MG_ERRCLASS_QUOTA ||
-        upstream == 429)
-        return 429;
-    if (upstream >= 400) return upstream;
-    switch (error_class) {
-        case MG_ERRCLASS_INVALID_REQUEST:
-            return 400;
-        case MG_ERRCLASS_AUTH:
-            return 401;
-        case MG_ERRCLASS_PERMISSION:
-            return 403;
-        case MG_ERRCLASS_NOT_FOUND:
-            return 404;
-        case MG_ERRCLASS_RETRYABLE:
-            return 503;
-        default:
-            return 502;
+void ProxyCall::fail(const Error& e, const std::string& log_detail) {
+    auto error = http::error_body(e)["error"];
+    int status = http_status(e.code);
+    if (streaming_) {
+        fail_stream(error);
+        finalize(call_status(e.code), 200, log_detail.empty() ? e.message : log_detail);
+        return;
     }
-}
-
-}  // namespace
-
-void ProxyCall::respond_upstream_error(const host::ErrorClassification& cls) {
-    pause_key(cls);
     http::HeaderList extra;
-    // Whatever the upstream says, no client is told to wait longer than a pause lasts.
-    if (cls.retry_after_ms > 0) {
-        int64_t ms = std::min(cls.retry_after_ms, kLongestPauseMs);
-        extra.emplace_back("Retry-After", std::to_string((ms + 999) / 1000));
-    }
-    int downstream = downstream_status(upstream_status_, cls.error_class);
-    respond_error(downstream, cls.error, extra);
-    finalize(downstream == 429 ? "rate_limited" : "error", downstream, error_message(cls.error));
+    if (e.retry_after_s > 0) extra.emplace_back("Retry-After", std::to_string(e.retry_after_s));
+    respond_error(status, error, extra);
+    finalize(call_status(e.code), status, log_detail.empty() ? e.message : log_detail);
 }
 
-void ProxyCall::pause_key(const host::ErrorClassification& cls) {
-    if (!lease_) return;
-    int64_t now = unix_ms_now();
-    int64_t until = 0;
-    std::string reason;
-    if (cls.error_class == MG_ERRCLASS_QUOTA) {
-        until = cls.reset_at_unix_ms > now ? cls.reset_at_unix_ms
-                : cls.retry_after_ms > 0   ? now + cls.retry_after_ms
-                                           : now + kQuotaPauseMs;
-        reason = "quota exhausted";
-    } else if (cls.error_class == MG_ERRCLASS_RATE_LIMITED || upstream_status_ == 429) {
-        until = cls.reset_at_unix_ms > now ? cls.reset_at_unix_ms
-                : cls.retry_after_ms > 0   ? now + cls.retry_after_ms
-                                           : now + kRateLimitPauseMs;
-        reason = "rate limited";
-    } else {
-        return;
-    }
-    until = std::min(until, now + kLongestPauseMs);
-    std::string message = error_message(cls.error);
-    if (!message.empty()) reason += ": " + redact(message, 200);
-    MG_WARN("proxy", "provider '" << init_.provider->name << "' key "
-                                  << (lease_->key_id == 0 ? std::string("(keyless)")
-                                                          : std::to_string(lease_->key_id))
-                                  << " paused for " << (until - now) / 1000 << " s: " << reason);
-    init_.provider->keys->pause(*lease_, until, reason);
+void ProxyCall::fail_upstream(int status, CallStatus log_status, const nlohmann::json& error,
+                              const http::HeaderList& extra) {
+    respond_error(status, error, extra);
+    finalize(log_status, status, error_message(error));
 }
 
 void ProxyCall::respond_error(int status, const nlohmann::json& error,
@@ -554,7 +517,7 @@ LogRecord ProxyCall::base_record() const {
     return r;
 }
 
-void ProxyCall::finalize(const std::string& status, std::optional<int> downstream,
+void ProxyCall::finalize(CallStatus status, std::optional<int> downstream,
                          const std::string& error) {
     if (finalized_.exchange(true)) return;
     LogRecord r = base_record();
@@ -583,11 +546,14 @@ void ProxyCall::finalize(const std::string& status, std::optional<int> downstrea
     r.error = error.empty() ? "" : redact(error, 2000);
     deps_.logs.submit(std::move(r));
     std::string model = init_.binding != nullptr ? init_.binding->public_name : init_.call.model;
-    deps_.metrics.record_request(init_.provider->name, model, status);
+    deps_.metrics.record_request(init_.provider->name, model, call_status_name(status));
     if (upstream_called)
         deps_.metrics.observe_latency(init_.provider->name,
                                       ms_between(upstream_started_, now) / 1000.0);
-    if (lease_) init_.provider->keys->release(*lease_);
+    if (lease_) {
+        if (status == CallStatus::success) init_.provider->keys->succeeded(*lease_);
+        init_.provider->keys->release(*lease_);
+    }
     permit_.release();
     client_->clear_close_hook();
     deps_.registry.remove(init_.request_id);

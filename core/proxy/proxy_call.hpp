@@ -1,9 +1,14 @@
 // One proxied call from the moment it waits for a concurrency slot until its
 // final log record. It is the upstream loop's job for the call, so its hooks run
 // on the upstream thread; the client may vanish at any time (reactor thread) and
-// the queue deadline fires on the timer thread. A mutex orders those events;
-// whatever happens, the call ends exactly once: one answer (or stream end), one
-// final log record, the slot released.
+// the queue deadline and retry delays fire on the timer thread. A mutex orders
+// those events; whatever happens, the call ends exactly once: one answer (or
+// stream end), one final log record, the slot and the upstream key released.
+//
+// Before any byte went to the client the call may go upstream a second time:
+// on another upstream key after a rate-limit or quota refusal
+// (upstream_refusal.cpp), or after a short jittered delay when the connection
+// failed before the request was sent.
 #pragma once
 
 #include <atomic>
@@ -19,6 +24,7 @@
 #include "proxy/client_sink.hpp"
 #include "upstream/upstream_loop.hpp"
 #include "util/time.hpp"
+#include "util/timer_service.hpp"
 
 namespace modelgate::core::proxy {
 
@@ -46,9 +52,10 @@ struct CallDeps {
     LogWriter& logs;
     Metrics& metrics;
     CallRegistry& registry;
+    TimerService& timers;
 };
 
-// 429 for a provider whose upstream keys are all cooling down.
+// 429 for a model whose upstream keys are all cooling down.
 Error cooling_down_error(const std::string& provider, const KeyPool::Unavailable& why);
 
 class ProxyCall final : public upstream::Job, public std::enable_shared_from_this<ProxyCall> {
@@ -70,23 +77,39 @@ class ProxyCall final : public upstream::Job, public std::enable_shared_from_thi
     const std::string& request_id() const { return init_.request_id; }
 
   private:
-    enum class State { queued, running, done };
+    // queued: waiting for a slot; running: upstream (or about to be);
+    // retry_wait: between a failed connection and its one retry; done: ended.
+    enum class State { queued, running, retry_wait, done };
 
     void on_permit(Permit permit);
-    // The upstream said "slow down" or "out of quota": cool the key down.
-    void respond_upstream_error(const host::ErrorClassification& cls);
-    void pause_key(const host::ErrorClassification& cls);
     void on_queue_timeout();
+    // Sends the call upstream on lease_'s key (mu_ held).
     void submit_locked();
+    // A second attempt: forgets the first answer and submits again.
+    void resubmit();
     void handle_event(int32_t kind, uint32_t flags, std::string_view data);
     void flush_stream_output();
     void on_write_done(std::size_t bytes, bool ok);
     void finish_whole_answer();
     void finish_stream_from_decoder();
+
+    // upstream_refusal.cpp: the upstream refused (an error status, or an error
+    // inside a 2xx answer). Pauses the key or the model, tries another key
+    // once when the refusal was a rate limit or quota, else answers.
+    void on_upstream_refusal(const host::ErrorClassification& cls);
+    // A connection that failed before the request was sent gets one retry.
+    bool retry_connection(const std::string& detail);
+
+    // Ends the call with the gateway's own error: an OpenAI error answer, or an
+    // SSE error event when the stream has begun; the log status from the
+    // error table.
+    void fail(const Error& e, const std::string& log_detail = "");
+    // The upstream's error object passed on with the status it warrants.
+    void fail_upstream(int status, CallStatus log_status, const nlohmann::json& error,
+                       const http::HeaderList& extra);
     // Ends the call: writes the final log record, records metrics, releases the
-    // slot. Idempotent.
-    void finalize(const std::string& status, std::optional<int> downstream,
-                  const std::string& error);
+    // slot and the key. Idempotent.
+    void finalize(CallStatus status, std::optional<int> downstream, const std::string& error);
     void respond_error(int status, const nlohmann::json& error, const http::HeaderList& extra = {});
     void fail_stream(const nlohmann::json& error);
     LogRecord base_record() const;
@@ -105,6 +128,8 @@ class ProxyCall final : public upstream::Job, public std::enable_shared_from_thi
     std::optional<KeyPool::Lease> lease_;  // the upstream key, while running
     SteadyTime upstream_started_{};
     double queue_ms_ = 0;
+    bool tried_another_key_ = false;  // after a rate limit: once
+    bool retried_connection_ = false;
 
     // Upstream answer (upstream thread only, after on_headers).
     int upstream_status_ = 0;

@@ -41,12 +41,14 @@ Caller caller_of(const KeyRuntime* key, const http::Request& request) {
 }  // namespace
 
 ProxyService::ProxyService(ConfigCache& config, upstream::UpstreamPool& upstreams, LogWriter& logs,
-                           Metrics& metrics, ThreadPool& cpu, ProxyOptions options)
+                           Metrics& metrics, ThreadPool& cpu, TimerService& timers,
+                           ProxyOptions options)
     : config_(config),
       upstreams_(upstreams),
       logs_(logs),
       metrics_(metrics),
       cpu_(cpu),
+      timers_(timers),
       options_(std::move(options)) {}
 
 void ProxyService::register_routes(http::Router& router) {
@@ -134,7 +136,8 @@ void ProxyService::run_call(int32_t op, const std::string& body,
         return;
     }
     auto call = std::make_shared<ProxyCall>(
-        std::move(init), CallDeps{upstreams_.next(), logs_, metrics_, registry_}, responder);
+        std::move(init), CallDeps{upstreams_.next(), logs_, metrics_, registry_, timers_},
+        responder);
     call->start();
 }
 
@@ -143,7 +146,7 @@ void ProxyService::refuse_call(const Error& e, const CallInit& init, const Calle
     http::HeaderList headers = cors_headers();
     headers.emplace_back("X-Request-Id", init.request_id);
     responder->send(http::error_response(e, std::move(headers)));
-    std::string status = e.code == ErrorCode::rate_limited ? "local_rate_limited" : "error";
+    CallStatus status = call_status(e.code);
     LogRecord r;
     r.kind = LogRecord::Kind::final;
     r.request_id = init.request_id;
@@ -168,7 +171,8 @@ void ProxyService::refuse_call(const Error& e, const CallInit& init, const Calle
     r.updated_at_ms = unix_ms_now();
     logs_.submit(std::move(r));
     metrics_.record_request(init.provider != nullptr ? init.provider->name : "",
-                            init.binding != nullptr ? init.binding->public_name : "", status);
+                            init.binding != nullptr ? init.binding->public_name : "",
+                            call_status_name(status));
 }
 
 void ProxyService::handle_models(http::Request& request, const http::ResponderPtr& responder) {
@@ -230,7 +234,8 @@ int ProxyService::internal_call(const std::string& plugin_id, std::string_view r
         refuse_call(st.error(), init, caller, init.received_at, sink);
     } else {
         auto call = std::make_shared<ProxyCall>(
-            std::move(init), CallDeps{upstreams_.next(), logs_, metrics_, registry_}, sink);
+            std::move(init), CallDeps{upstreams_.next(), logs_, metrics_, registry_, timers_},
+            sink);
         call->start();
     }
     sink.reset();

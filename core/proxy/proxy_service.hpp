@@ -29,7 +29,7 @@ struct ProxyOptions {
 class ProxyService {
   public:
     ProxyService(ConfigCache& config, upstream::UpstreamPool& upstreams, LogWriter& logs,
-                 Metrics& metrics, ThreadPool& cpu, ProxyOptions options);
+                 Metrics& metrics, ThreadPool& cpu, TimerService& timers, ProxyOptions options);
 
     void register_routes(http::Router& router);
 
@@ -60,6 +60,7 @@ class ProxyService {
     LogWriter& logs_;
     Metrics& metrics_;
     ThreadPool& cpu_;
+    TimerService& timers_;
     ProxyOptions options_;
     CallRegistry registry_;
 };

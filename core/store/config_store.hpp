@@ -65,6 +65,11 @@ class ConfigStore {
                          const std::string& reason);
     Status set_provider_pause(int64_t provider_id, const std::optional<std::string>& until,
                               const std::string& reason);
+    // Cool-downs of one model on one key.
+    Result<std::vector<ModelPauseRecord>> list_model_pauses();
+    Status set_model_pause(const ModelPauseRecord& pause);  // insert or replace
+    // One model's (or, with an empty model, every model's) of a key.
+    Status clear_model_pauses(int64_t provider_id, int64_t key_id, const std::string& model = "");
 
     // gateway-wide settings
     Result<std::map<std::string, std::string>> settings();

@@ -242,10 +242,32 @@ std::unique_ptr<soci::session> Database::open_session() {
     return s;
 }
 
+WriteTransaction::WriteTransaction(soci::session& s) : s_(s) {
+    if (s_.get_backend_name() == "sqlite3") {
+        s_ << "BEGIN IMMEDIATE";
+    } else {
+        s_.begin();
+    }
+}
+
+WriteTransaction::~WriteTransaction() {
+    if (!open_) return;
+    try {
+        s_.rollback();
+    } catch (...) {
+        // The connection is broken; the pool reconnects it before its next use.
+    }
+}
+
+void WriteTransaction::commit() {
+    s_.commit();
+    open_ = false;
+}
+
 Status Database::transaction(const std::function<void(soci::session&)>& fn, const char* what) {
     try {
         with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             fn(s);
             tr.commit();
         });

@@ -100,6 +100,25 @@ class Database {
     unsigned long file_dev_ = 0, file_ino_ = 0;  // the SQLite file as opened
 };
 
+// A transaction that takes the write lock when it begins. On SQLite a plain
+// BEGIN is deferred: a transaction that reads and then writes fails at once
+// with SQLITE_BUSY (busy_timeout does not apply) when another connection, such
+// as the request-log writer, committed in between. BEGIN IMMEDIATE waits for
+// the lock up front instead. PostgreSQL uses a plain BEGIN.
+// Rolls back in the destructor unless committed.
+class WriteTransaction {
+  public:
+    explicit WriteTransaction(soci::session& s);
+    ~WriteTransaction();
+    WriteTransaction(const WriteTransaction&) = delete;
+    WriteTransaction& operator=(const WriteTransaction&) = delete;
+    void commit();
+
+  private:
+    soci::session& s_;
+    bool open_ = true;
+};
+
 // Turns the current exception into an internal Error with a redacted message.
 Error database_error(const char* what);
 

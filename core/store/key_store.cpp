@@ -145,7 +145,7 @@ Result<int64_t> ConfigStore::create_api_key(const ApiKeyRecord& k) {
         int active = k.is_active;
         Status check = Ok{};
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             check = check_binding_ids(s, k.allowed_binding_ids);
             if (!check) return;
             s << "INSERT INTO api_keys (name, key_hash, key_prefix, is_active) VALUES (:name, "
@@ -170,7 +170,7 @@ Status ConfigStore::update_api_key(const ApiKeyRecord& k) {
         int active = k.is_active;
         Status check = Ok{};
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             check = check_binding_ids(s, k.allowed_binding_ids);
             if (!check) return;
             s << "UPDATE api_keys SET name = :name, is_active = :active, updated_at = " +
@@ -215,7 +215,7 @@ Result<int64_t> ConfigStore::create_time_rule(const TimeRuleRecord& r) {
         long long id = 0, key = r.api_key_id;
         int allowed = r.allowed;
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             s << "INSERT INTO api_key_time_rules (api_key_id, rule_type, allowed, start_time, "
                  "end_time, start_date, "
                  "end_date, weekdays) VALUES (:k, :t, :a, :st, :et, :sd, :ed, :wd) RETURNING id",

@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "util/json.hpp"
+#include "util/redact.hpp"
 #include "util/time.hpp"
 
 namespace modelgate::core::store {
@@ -21,17 +22,19 @@ struct LogParams {
     std::optional<std::string> usage, error;
     int stream = 0, estimated = 0;
 
+    // Columns are bounded (VARCHAR(n) in PostgreSQL); a value a client chose
+    // (model names, user agents) is clipped so one row can never fail a batch.
     void fill(const LogRecord& r) {
-        request_id = r.request_id;
+        request_id = clip_utf8(r.request_id, 40);
         api_key_id = r.api_key_id ? std::optional<long long>(*r.api_key_id) : std::nullopt;
-        api_key_name = r.api_key_name;
+        api_key_name = clip_utf8(r.api_key_name, 100);
         provider_id = r.provider_id ? std::optional<long long>(*r.provider_id) : std::nullopt;
-        provider_name = r.provider_name;
-        model = r.model.empty() ? std::string("unknown") : r.model;
-        requested_model = r.requested_model;
-        endpoint = r.endpoint;
+        provider_name = clip_utf8(r.provider_name, 50);
+        model = r.model.empty() ? std::string("unknown") : clip_utf8(r.model, 200);
+        requested_model = clip_utf8(r.requested_model, 250);
+        endpoint = clip_utf8(r.endpoint, 20);
         stream = r.stream ? 1 : 0;
-        status = r.status;
+        status = call_status_name(r.status);
         upstream = r.upstream_status;
         downstream = r.downstream_status;
         prompt = r.prompt_tokens ? std::optional<long long>(*r.prompt_tokens) : std::nullopt;
@@ -43,8 +46,8 @@ struct LogParams {
         latency = r.latency_ms;
         ttft = r.ttft_ms;
         queue = r.queue_ms;
-        client_ip = r.client_ip;
-        user_agent = r.user_agent;
+        client_ip = clip_utf8(r.client_ip, 64);
+        user_agent = clip_utf8(r.user_agent, 1024);
         error = r.error.empty() ? std::nullopt : std::optional<std::string>(r.error);
         created_at = iso8601_utc(r.created_at_ms);
         updated_at = iso8601_utc(r.updated_at_ms ? r.updated_at_ms : r.created_at_ms);
@@ -139,7 +142,7 @@ void LogStore::write_batch(const std::vector<LogRecord>& records) {
     if (records.empty()) return;
     try {
         if (!writer_) writer_ = std::make_unique<Writer>(db_);
-        soci::transaction tr(*writer_->session);
+        WriteTransaction tr(*writer_->session);
         for (const auto& r : records) {
             if (r.kind == LogRecord::Kind::pending) {
                 writer_->pending_params.fill(r);

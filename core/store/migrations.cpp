@@ -62,7 +62,7 @@ std::vector<std::string> migrate(soci::session& sql, Dialect dialect) {
             done.insert(v);
         for (const auto& m : embedded_migrations()) {
             if (std::string(m.dialect) != name || done.count(m.version) != 0) continue;
-            soci::transaction tr(sql);
+            WriteTransaction tr(sql);
             try {
                 for (const auto& stmt : split_sql_statements(m.sql))
                     sql << stmt;

@@ -152,7 +152,7 @@ Result<int64_t> ConfigStore::create_model(const ModelRecord& m) {
         long long id = 0;
         int thinking = m.thinking_enabled, multimodal = m.is_multimodal, active = m.is_active;
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             s << "INSERT INTO models (name, display_name, max_tokens, context_length, "
                  "thinking_enabled, "
                  "thinking_budget, is_multimodal, is_active, estimated_price) VALUES (:name, "
@@ -177,7 +177,7 @@ Status ConfigStore::update_model(const ModelRecord& m) {
         long long id = m.id;
         int thinking = m.thinking_enabled, multimodal = m.is_multimodal, active = m.is_active;
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             s << "UPDATE models SET name = :name, display_name = :display, max_tokens = :maxt, "
                  "context_length = :ctx, thinking_enabled = :thinking, thinking_budget = :budget, "
                  "is_multimodal = :mm, is_active = :active, estimated_price = :price, updated_at "
@@ -202,7 +202,7 @@ Status ConfigStore::delete_model(int64_t id) {
         long long mid = id;
         bool blocked = false;
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             long long bound = 0;
             s << "SELECT COUNT(*) FROM provider_models WHERE model_id = :id", soci::use(mid),
                 soci::into(bound);
@@ -257,7 +257,7 @@ Result<int64_t> ConfigStore::create_binding(const BindingRecord& b) {
         long long id = 0, pid = b.provider_id, mid = b.model_id;
         int active = b.is_active;
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             s << "INSERT INTO provider_models (provider_id, model_id, model_name_override, "
                  "is_active, source) "
                  "VALUES (:pid, :mid, :ovr, :active, :src) RETURNING id",
@@ -278,7 +278,7 @@ Status ConfigStore::update_binding(const BindingRecord& b) {
         long long id = b.id;
         int active = b.is_active;
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             s << "UPDATE provider_models SET model_name_override = :ovr, is_active = :active, "
                  "source = :src "
                  "WHERE id = :id",
@@ -298,7 +298,7 @@ Status ConfigStore::delete_binding(int64_t id) {
         long long bid = id;
         long long referenced = 0;
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             // Removing a binding from a key's allowlist could empty the list, and an
             // empty list means "every model": refuse rather than widen access.
             s << "SELECT COUNT(*) FROM api_key_models WHERE provider_model_id = :id",

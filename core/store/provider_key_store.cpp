@@ -2,6 +2,7 @@
 #include <soci/soci.h>
 
 #include "store/config_store.hpp"
+#include "util/redact.hpp"
 
 namespace modelgate::core::store {
 
@@ -81,7 +82,7 @@ Result<int64_t> ConfigStore::create_provider_key(const ProviderKeyRecord& k) {
         long long id = 0, pid = k.provider_id;
         int active = k.is_active;
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             s << "INSERT INTO provider_keys (provider_id, label, api_key_sealed, api_key_hint, "
                  "key_hash, "
                  "max_concurrency, is_active) VALUES (:p, :l, :sealed, :hint, :hash, :maxc, "
@@ -103,7 +104,7 @@ Status ConfigStore::update_provider_key(const ProviderKeyRecord& k) {
         long long id = k.id;
         int active = k.is_active;
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             s << "UPDATE provider_keys SET label = :l, api_key_sealed = :sealed, api_key_hint = "
                  ":hint, "
                  "key_hash = :hash, max_concurrency = :maxc, is_active = :active, paused_until = "
@@ -141,7 +142,7 @@ Status ConfigStore::set_key_pause(int64_t key_id, const std::optional<std::strin
         [&](soci::session& s) {
             long long kid = key_id;
             std::optional<std::string> r =
-                until ? std::optional<std::string>(reason.substr(0, 255)) : std::nullopt;
+                until ? std::optional<std::string>(clip_utf8(reason, 255)) : std::nullopt;
             s << "UPDATE provider_keys SET paused_until = :u, pause_reason = :r WHERE id = :k",
                 soci::use(until, "u"), soci::use(r, "r"), soci::use(kid, "k");
             s << kBump;
@@ -155,7 +156,7 @@ Status ConfigStore::set_provider_pause(int64_t provider_id, const std::optional<
         [&](soci::session& s) {
             long long pid = provider_id;
             std::optional<std::string> r =
-                until ? std::optional<std::string>(reason.substr(0, 255)) : std::nullopt;
+                until ? std::optional<std::string>(clip_utf8(reason, 255)) : std::nullopt;
             s << "UPDATE providers SET paused_until = :u, pause_reason = :r WHERE id = :p",
                 soci::use(until, "u"), soci::use(r, "r"), soci::use(pid, "p");
             s << kBump;
@@ -191,6 +192,90 @@ Status ConfigStore::set_setting(const std::string& key, const std::string& value
             s << kBump;
         },
         "saving a setting");
+}
+
+namespace {
+
+// An integer column, whichever integer type the backend reports it as.
+int64_t get_int64(const soci::row& row, std::size_t i) {
+    if (row.get_indicator(i) != soci::i_ok) return 0;
+    switch (row.get_properties(i).get_data_type()) {
+        case soci::dt_integer:
+            return row.get<int>(i);
+        case soci::dt_long_long:
+            return row.get<long long>(i);
+        case soci::dt_unsigned_long_long:
+            return static_cast<int64_t>(row.get<unsigned long long>(i));
+        case soci::dt_double:
+            return static_cast<int64_t>(row.get<double>(i));
+        default:
+            return std::stoll(row.get<std::string>(i));
+    }
+}
+
+}  // namespace
+
+Result<std::vector<ModelPauseRecord>> ConfigStore::list_model_pauses() {
+    try {
+        std::vector<ModelPauseRecord> out;
+        db_.with_session([&](soci::session& s) {
+            soci::rowset<soci::row> rows =
+                (s.prepare << "SELECT provider_id, key_id, model, " + db_.ts("paused_until") +
+                                  ", reason, strikes, length_ms FROM provider_key_model_pauses");
+            for (const auto& row : rows) {
+                ModelPauseRecord r;
+                r.provider_id = get_int64(row, 0);
+                r.key_id = get_int64(row, 1);
+                r.model = row.get<std::string>(2);
+                r.paused_until = row.get<std::string>(3);
+                r.reason = row.get_indicator(4) == soci::i_ok ? row.get<std::string>(4) : "";
+                r.strikes = static_cast<int>(get_int64(row, 5));
+                r.length_ms = get_int64(row, 6);
+                out.push_back(std::move(r));
+            }
+        });
+        return out;
+    } catch (...) {
+        return classify_store_error("listing model pauses");
+    }
+}
+
+Status ConfigStore::set_model_pause(const ModelPauseRecord& p) {
+    return db_.transaction(
+        [&](soci::session& s) {
+            long long pid = p.provider_id, kid = p.key_id, length = p.length_ms;
+            int strikes = p.strikes;
+            std::string model = clip_utf8(p.model, 200), reason = clip_utf8(p.reason, 255);
+            s << "INSERT INTO provider_key_model_pauses (provider_id, key_id, model, paused_until, "
+                 "reason, strikes, length_ms) VALUES (:p, :k, :m, :u, :r, :s, :l) "
+                 "ON CONFLICT (provider_id, key_id, model) DO UPDATE SET "
+                 "paused_until = excluded.paused_until, reason = excluded.reason, "
+                 "strikes = excluded.strikes, length_ms = excluded.length_ms, updated_at = " +
+                     std::string(db_.now_sql()),
+                soci::use(pid, "p"), soci::use(kid, "k"), soci::use(model, "m"),
+                soci::use(p.paused_until, "u"), soci::use(reason, "r"), soci::use(strikes, "s"),
+                soci::use(length, "l");
+            s << kBump;
+        },
+        "pausing a model on a provider key");
+}
+
+Status ConfigStore::clear_model_pauses(int64_t provider_id, int64_t key_id,
+                                       const std::string& model) {
+    return db_.transaction(
+        [&](soci::session& s) {
+            long long pid = provider_id, kid = key_id;
+            if (model.empty()) {
+                s << "DELETE FROM provider_key_model_pauses WHERE provider_id = :p AND key_id = :k",
+                    soci::use(pid, "p"), soci::use(kid, "k");
+            } else {
+                s << "DELETE FROM provider_key_model_pauses WHERE provider_id = :p AND key_id = :k "
+                     "AND model = :m",
+                    soci::use(pid, "p"), soci::use(kid, "k"), soci::use(model, "m");
+            }
+            s << kBump;
+        },
+        "ending a model pause");
 }
 
 }  // namespace modelgate::core::store

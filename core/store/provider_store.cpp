@@ -93,7 +93,7 @@ Result<int64_t> ConfigStore::create_provider(const ProviderRecord& p) {
         long long id = 0;
         int merge = p.merge_consecutive_messages ? 1 : 0, active = p.is_active ? 1 : 0;
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             s << "INSERT INTO providers (name, adapter, base_url, api_key_sealed, api_key_hint, "
                  "options, "
                  "max_concurrency, queue_timeout_ms, first_byte_timeout_ms, idle_timeout_ms, "
@@ -122,7 +122,7 @@ Status ConfigStore::update_provider(const ProviderRecord& p) {
         int merge = p.merge_consecutive_messages ? 1 : 0, active = p.is_active ? 1 : 0;
         long long id = p.id;
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             s << "UPDATE providers SET name = :name, adapter = :adapter, base_url = :base_url, "
                  "api_key_sealed = :sealed, api_key_hint = :hint, options = :options, "
                  "max_concurrency = :maxc, "
@@ -151,7 +151,7 @@ Status ConfigStore::delete_provider(int64_t id, bool force) {
         long long pid = id;
         bool blocked = false;
         db_.with_session([&](soci::session& s) {
-            soci::transaction tr(s);
+            WriteTransaction tr(s);
             long long bound = 0, referenced = 0;
             s << "SELECT COUNT(*) FROM provider_models WHERE provider_id = :id", soci::use(pid),
                 soci::into(bound);

@@ -43,6 +43,17 @@ struct ProviderKeyRecord {
     std::string created_at, updated_at;
 };
 
+// A cool-down of one model on one upstream key (key_id 0: a keyless provider).
+struct ModelPauseRecord {
+    int64_t provider_id = 0;
+    int64_t key_id = 0;
+    std::string model;
+    std::string paused_until;  // ISO 8601 UTC
+    std::string reason;
+    int strikes = 1;
+    int64_t length_ms = 0;
+};
+
 struct ModelRecord {
     int64_t id = 0;
     std::string name;

@@ -24,12 +24,18 @@ void fill_request_spec(host::UpstreamRequest&& request, const std::string& user_
     if (!has_user_agent && !user_agent.empty()) spec.headers.push_back("User-Agent: " + user_agent);
     // A credential the provider configured itself (extra_headers) replaces the
     // key; it is never sent beside it.
+    spec.secret_line = -1;
     if (secret.empty() || secret_header.empty() || has_secret_header) return;
-    if (request.secret_placement == MG_SECRET_BEARER) {
-        spec.headers.push_back("Authorization: Bearer " + secret);
-    } else {
-        spec.headers.push_back(request.secret_header + ": " + secret);
-    }
+    spec.secret_prefix = request.secret_placement == MG_SECRET_BEARER
+                             ? std::string("Authorization: Bearer ")
+                             : request.secret_header + ": ";
+    spec.secret_line = static_cast<int>(spec.headers.size());
+    spec.headers.push_back(spec.secret_prefix + secret);
+}
+
+void set_secret(RequestSpec& spec, const std::string& secret) {
+    if (spec.secret_line < 0 || spec.secret_line >= static_cast<int>(spec.headers.size())) return;
+    spec.headers[static_cast<std::size_t>(spec.secret_line)] = spec.secret_prefix + secret;
 }
 
 }  // namespace modelgate::core::upstream

@@ -14,5 +14,7 @@ namespace modelgate::core::upstream {
 // header. Leaves the timeouts alone.
 void fill_request_spec(host::UpstreamRequest&& request, const std::string& user_agent,
                        const std::string& secret, RequestSpec& spec);
+// Puts another upstream key in the spec's secret line (a retry on another key).
+void set_secret(RequestSpec& spec, const std::string& secret);
 
 }  // namespace modelgate::core::upstream

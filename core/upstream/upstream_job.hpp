@@ -21,6 +21,10 @@ struct RequestSpec {
     std::chrono::milliseconds first_byte_timeout{120000};  // until the response head
     std::chrono::milliseconds idle_timeout{120000};        // between body bytes
     std::chrono::milliseconds total_timeout{600000};
+    // Where the upstream secret sits among the headers (-1: none), so a retry
+    // on another upstream key only swaps that line.
+    int secret_line = -1;
+    std::string secret_prefix;  // "Authorization: Bearer " or "<Header>: "
 };
 
 enum class Outcome {
@@ -54,6 +58,10 @@ class Job {
 
     RequestSpec spec;
     std::atomic<uint64_t> transfer_id{0};  // set by the loop
+    // Set by the loop before on_finished: the connection was refused or reset
+    // before a byte of the request went out (not a timeout), so the upstream
+    // cannot have seen it and it may be sent again.
+    bool never_sent = false;
 };
 
 }  // namespace modelgate::core::upstream

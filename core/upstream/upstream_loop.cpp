@@ -271,6 +271,7 @@ void UpstreamLoop::start_transfer(std::shared_ptr<Job> job) {
     t->id = next_id_++;
     t->job = job;
     job->transfer_id.store(t->id);
+    job->never_sent = false;
     t->started = SteadyClock::now();
     t->easy = take_easy();
     const RequestSpec& s = job->spec;
@@ -381,6 +382,14 @@ void UpstreamLoop::read_completions() {
         CURLcode code = msg->data.result;
         Outcome outcome = Outcome::completed;
         std::string detail;
+        long request_size = 0;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_REQUEST_SIZE, &request_size);
+        // Refused, or reset before a byte of the request went out: the upstream
+        // cannot have seen it. (A timeout is not among these: waiting again
+        // would only double the wait.)
+        t->job->never_sent = !t->headers_done && request_size == 0 &&
+                             (code == CURLE_COULDNT_CONNECT || code == CURLE_SEND_ERROR ||
+                              code == CURLE_RECV_ERROR || code == CURLE_GOT_NOTHING);
         if (code != CURLE_OK) {
             detail =
                 t->error[0] != '\0' ? std::string(t->error) : std::string(curl_easy_strerror(code));

@@ -11,6 +11,7 @@ struct ErrorInfo {
     int status;
     const char* type;
     const char* default_code;
+    CallStatus call = CallStatus::error;
 };
 
 // Every error the gateway answers, in ErrorCode order.
@@ -31,13 +32,19 @@ constexpr std::array kErrors = {
     ErrorInfo{ErrorCode::expectation_failed, 417, "invalid_request_error", "expectation_failed"},
     ErrorInfo{ErrorCode::headers_too_large, 431, "invalid_request_error",
               "request_header_too_large"},
-    ErrorInfo{ErrorCode::rate_limited, 429, "rate_limit_error", "rate_limited"},
+    ErrorInfo{ErrorCode::rate_limited, 429, "rate_limit_error", "rate_limited",
+              CallStatus::local_rate_limited},
+    ErrorInfo{ErrorCode::upstream_rate_limited, 429, "rate_limit_error", "rate_limit_exceeded",
+              CallStatus::rate_limited},
     ErrorInfo{ErrorCode::internal, 500, "server_error", "internal_error"},
     ErrorInfo{ErrorCode::not_implemented, 501, "invalid_request_error", "not_implemented"},
     ErrorInfo{ErrorCode::upstream_error, 502, "upstream_error", "upstream_error"},
     ErrorInfo{ErrorCode::unavailable, 503, "server_error", "unavailable"},
-    ErrorInfo{ErrorCode::upstream_timeout, 504, "timeout_error", "upstream_timeout"},
+    ErrorInfo{ErrorCode::upstream_timeout, 504, "timeout_error", "upstream_timeout",
+              CallStatus::timeout},
     ErrorInfo{ErrorCode::http_version, 505, "invalid_request_error", "http_version_not_supported"},
+    ErrorInfo{ErrorCode::shutting_down, 503, "server_error", "shutting_down",
+              CallStatus::cancelled},
 };
 
 constexpr bool table_in_order() {
@@ -47,7 +54,7 @@ constexpr bool table_in_order() {
     return true;
 }
 static_assert(table_in_order() &&
-                  kErrors.size() == static_cast<std::size_t>(ErrorCode::http_version) + 1,
+                  kErrors.size() == static_cast<std::size_t>(ErrorCode::shutting_down) + 1,
               "kErrors must list every ErrorCode in declaration order");
 
 const ErrorInfo& info(ErrorCode code) {
@@ -67,6 +74,10 @@ const char* error_type(ErrorCode code) {
 
 const char* default_error_code(ErrorCode code) {
     return info(code).default_code;
+}
+
+CallStatus call_status(ErrorCode code) {
+    return info(code).call;
 }
 
 ErrorCode error_code_for_status(int status) {

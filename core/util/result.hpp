@@ -1,11 +1,14 @@
 // Result type for the request path: no exceptions cross layers there. An Error
 // carries a stable code; one table (result.cpp) maps every code to its HTTP
-// status, its OpenAI error "type" and its default OpenAI "code".
+// status, its OpenAI error "type", its default OpenAI "code" and, for calls,
+// the status the request log records.
 #pragma once
 
 #include <string>
 #include <utility>
 #include <variant>
+
+#include "util/call_status.hpp"
 
 namespace modelgate::core {
 
@@ -24,13 +27,15 @@ enum class ErrorCode {
     unsupported_media_type,  // 415 invalid_request_error
     expectation_failed,      // 417 invalid_request_error
     headers_too_large,       // 431 invalid_request_error
-    rate_limited,            // 429 rate_limit_error
+    rate_limited,            // 429 rate_limit_error (the gateway's own: queue, paused keys)
+    upstream_rate_limited,   // 429 rate_limit_error (the upstream refused: rate or quota)
     internal,                // 500 server_error
     not_implemented,         // 501 invalid_request_error
     upstream_error,          // 502 upstream_error
     unavailable,             // 503 server_error
     upstream_timeout,        // 504 timeout_error
     http_version,            // 505 invalid_request_error
+    shutting_down,           // 503 server_error (the call was cancelled)
 };
 
 struct Error {
@@ -43,6 +48,8 @@ struct Error {
 int http_status(ErrorCode code);
 const char* error_type(ErrorCode code);
 const char* default_error_code(ErrorCode code);
+// What the request log records for a call that ended with this error.
+CallStatus call_status(ErrorCode code);
 // The code for an HTTP error status (the HTTP layer's own refusals).
 ErrorCode error_code_for_status(int status);
 

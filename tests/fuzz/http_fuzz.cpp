@@ -142,7 +142,7 @@ World* setup() {
     provider->merge_consecutive_messages = true;
     provider->limiter = AsyncSemaphore::create(4, w->timers);
     provider->keys = KeyPool::create(w->timers);
-    provider->keys->configure({}, true, 4, 0, "", provider->limiter);
+    provider->keys->configure({}, true, 4, {}, provider->limiter);
     w->snapshot->providers["acme"] = provider;
     add_binding(*w->snapshot, 1, "gpt-4o-mini");
     add_binding(*w->snapshot, 2, "text-embedding-3-small");

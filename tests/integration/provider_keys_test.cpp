@@ -3,6 +3,7 @@
 // its end), the admin's own switch, and keys never shown in full.
 #include "domain/provider_keys.hpp"
 
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <set>
@@ -11,6 +12,7 @@
 #include "integration/fixture.hpp"
 #include "store/config_store.hpp"
 #include "util/crypto.hpp"
+#include "util/time.hpp"
 
 namespace modelgate::test {
 
@@ -51,6 +53,7 @@ class ProviderKeysTest : public GatewayTest {
         ASSERT_EQ(r.status, 200) << r.body;
     }
     static std::string bearer(const FakeRequest& r) { return r.header("authorization"); }
+    std::string metrics() { return http_request("GET", gw->url("/metrics")).body; }
 };
 
 TEST_P(ProviderKeysTest, KeysAreListedMaskedAndDuplicatesRefused) {
@@ -136,9 +139,9 @@ TEST_P(ProviderKeysTest, AGatewayKeyStaysOnOneUpstreamKey) {
     EXPECT_EQ(all.size(), 2u) << "different gateway keys should be spread over both keys";
 }
 
-TEST_P(ProviderKeysTest, ARateLimitedKeyCoolsDownAndComesBack) {
+TEST_P(ProviderKeysTest, ARateLimitedModelIsRetriedOnAnotherKeyAndComesBack) {
     two_keys(4);
-    // The default key is rate limited for 2 s; the second one answers.
+    // The default key is rate limited on gpt-4o-mini for 2 s; the second one answers.
     upstream->set_script([](const FakeRequest& req, FakeExchange& ex) {
         if (req.header("authorization") == std::string("Bearer ") + kDefaultSecret) {
             ex.respond_json(429,
@@ -151,38 +154,41 @@ TEST_P(ProviderKeysTest, ARateLimitedKeyCoolsDownAndComesBack) {
         }
         FakeUpstream::openai_script(req, ex);
     });
-    int limited = 0;
     for (int i = 0; i < 6; ++i) {
         auto who = gw->create_key("caller" + std::to_string(i)).second;
         auto r = gw->call("/v1/chat/completions", chat_body(), who);
-        if (r.status == 429) {
-            ++limited;
-            EXPECT_EQ(r.header("retry-after"), "2");
-        } else {
-            EXPECT_EQ(r.status, 200) << r.body;
-        }
+        EXPECT_EQ(r.status, 200) << "the call should have been retried on the second key: "
+                                 << r.body;
     }
-    // Calls alternate between equal keys, so the default key is tried once.
-    ASSERT_EQ(limited, 1) << "after its first 429 the key must be skipped";
     auto hits_on_default = [&] {
         int n = 0;
         for (const auto& r : upstream->requests())
             n += bearer(r) == std::string("Bearer ") + kDefaultSecret ? 1 : 0;
         return n;
     };
-    EXPECT_EQ(hits_on_default(), 1);
+    EXPECT_EQ(hits_on_default(), 1) << "after its first 429 the model on that key is skipped";
+    EXPECT_NE(metrics().find("modelgate_upstream_retries_total{provider=\"acme\",reason=\"another_"
+                             "key\"} 1\n"),
+              std::string::npos);
     json def = keys()[0];
     ASSERT_EQ(def["label"], "default");
-    EXPECT_EQ(def["state"], "paused");
-    EXPECT_NE(def["pause_reason"].get<std::string>().find("rate limited"), std::string::npos);
+    EXPECT_EQ(def["state"], "active") << "a rate limit pauses one model, not the key";
     EXPECT_TRUE(def["is_active"].get<bool>()) << "a cool-down never flips the admin's switch";
+    ASSERT_EQ(def["pauses"].size(), 1u) << def.dump();
+    json pause = def["pauses"][0];
+    EXPECT_EQ(pause["scope"], "model");
+    EXPECT_EQ(pause["model"], "gpt-4o-mini");
+    EXPECT_TRUE(pause["active"].get<bool>());
+    EXPECT_NE(pause["reason"].get<std::string>().find("rate limited"), std::string::npos);
+    EXPECT_FALSE(pause["until"].get<std::string>().empty());
     // The pause is written to the database (for restarts and other instances).
     EXPECT_TRUE(eventually([&] {
-        auto stored = core::store::ConfigStore(gw->app().database())
-                          .get_provider_key(def["id"].get<int64_t>());
-        return stored && stored.value() && stored.value()->paused_until.has_value();
+        auto stored = core::store::ConfigStore(gw->app().database()).list_model_pauses();
+        return stored && stored.value().size() == 1 &&
+               stored.value()[0].key_id == def["id"].get<int64_t>() &&
+               stored.value()[0].model == "gpt-4o-mini";
     }));
-    // After the reset the key is used again.
+    // After the reset the key is used again and the pause is gone.
     std::this_thread::sleep_for(std::chrono::milliseconds(2300));
     upstream->set_script(&FakeUpstream::openai_script);
     for (int i = 0; i < 6; ++i) {
@@ -190,7 +196,115 @@ TEST_P(ProviderKeysTest, ARateLimitedKeyCoolsDownAndComesBack) {
         EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), who).status, 200);
     }
     EXPECT_GE(hits_on_default(), 2) << "the key did not come back after its reset";
-    EXPECT_EQ(keys()[0]["state"], "active");
+    EXPECT_TRUE(keys()[0]["pauses"].empty()) << keys()[0].dump();
+    EXPECT_TRUE(eventually([&] {
+        auto stored = core::store::ConfigStore(gw->app().database()).list_model_pauses();
+        return stored && stored.value().empty();
+    })) << "a successful call clears the stored pause";
+}
+
+TEST_P(ProviderKeysTest, ARateLimitOnOneModelLeavesTheKeysOtherModelsUsable) {
+    gw->bind(provider, "gpt-4o");
+    upstream->set_script([](const FakeRequest& req, FakeExchange& ex) {
+        if (req.json().value("model", "") == "gpt-4o-mini") {
+            ex.respond_json(429, {{"error", {{"message", "slow down"}, {"type", "rate_limit"}}}},
+                            {{"Retry-After", "30"}});
+            return;
+        }
+        FakeUpstream::openai_script(req, ex);
+    });
+    auto first = gw->call("/v1/chat/completions", chat_body(), key);
+    EXPECT_EQ(first.status, 429);
+    EXPECT_EQ(first.json()["error"]["message"], "slow down") << "the upstream's own error";
+    auto again = gw->call("/v1/chat/completions", chat_body(), key);
+    EXPECT_EQ(again.status, 429);
+    EXPECT_EQ(again.json()["error"]["code"], "upstream_keys_cooling_down");
+    long retry = std::stol(again.header("retry-after"));
+    EXPECT_GT(retry, 25);
+    EXPECT_LE(retry, 30);
+    EXPECT_EQ(upstream->request_count(), 1u) << "the paused model was called again";
+    json other = chat_body();
+    other["model"] = "acme/gpt-4o";
+    EXPECT_EQ(gw->call("/v1/chat/completions", other, key).status, 200)
+        << "a rate limit on one model must not stop the key's other models";
+    auto status = gw->admin("GET", "/admin/api/providers/" + std::to_string(provider)).json();
+    EXPECT_TRUE(status["paused_until"].is_null()) << "the provider as a whole is not paused";
+    // The admin's resume ends model pauses too.
+    auto r =
+        gw->admin("PUT", keys_path() + "/" + std::to_string(key_id("default")), {{"resume", true}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_TRUE(r.json()["pauses"].empty()) << r.body;
+    upstream->set_script(&FakeUpstream::openai_script);
+    EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), key).status, 200);
+}
+
+TEST_P(ProviderKeysTest, TheFirstCallAfterAPauseProbesAndARefusedProbeDoublesThePause) {
+    std::atomic<bool> hold{false};
+    std::atomic<bool> refuse{true};
+    upstream->set_script([&](const FakeRequest& req, FakeExchange& ex) {
+        if (hold.load()) upstream->wait_release(std::chrono::seconds(5));
+        if (refuse.load()) {
+            ex.respond_json(429, {{"error", {{"message", "slow down"}, {"type", "rate_limit"}}}},
+                            {{"Retry-After", "1"}});
+            return;
+        }
+        FakeUpstream::openai_script(req, ex);
+    });
+    ASSERT_EQ(gw->call("/v1/chat/completions", chat_body(), key).status, 429);
+    json first = keys()[0]["pauses"];
+    ASSERT_EQ(first.size(), 1u) << first.dump();
+    EXPECT_EQ(first[0]["strikes"], 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    // The pause is over: one call probes, the others wait for its answer.
+    hold = true;
+    HttpResponse probe;
+    std::thread prober([&] { probe = gw->call("/v1/chat/completions", chat_body(), key); });
+    ASSERT_TRUE(eventually([&] { return upstream->in_flight() == 1; }));
+    EXPECT_TRUE(keys()[0]["pauses"][0]["probing"].get<bool>());
+    auto during = gw->call("/v1/chat/completions", chat_body(), key);
+    EXPECT_EQ(during.status, 429);
+    EXPECT_EQ(during.json()["error"]["code"], "upstream_keys_cooling_down");
+    EXPECT_EQ(upstream->request_count(), 2u) << "a second call went out during the probe";
+    hold = false;
+    upstream->release();
+    prober.join();
+    EXPECT_EQ(probe.status, 429);
+    // Refused again: twice as long as before, though the upstream said 1 s.
+    json again = keys()[0]["pauses"];
+    ASSERT_EQ(again.size(), 1u) << again.dump();
+    EXPECT_EQ(again[0]["strikes"], 2);
+    EXPECT_FALSE(again[0]["probing"].get<bool>());
+    auto left = *core::parse_iso8601(again[0]["until"].get<std::string>()) - core::unix_ms_now();
+    EXPECT_GT(left, 1500) << "the refused probe should have doubled the pause";
+    EXPECT_LE(left, 2000);
+    // A successful probe ends the pause and its strikes.
+    refuse = false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(left + 100));
+    EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), key).status, 200);
+    EXPECT_TRUE(keys()[0]["pauses"].empty()) << keys()[0].dump();
+}
+
+TEST_P(ProviderKeysTest, AnExhaustedQuotaPausesTheKeyForEveryModel) {
+    gw->bind(provider, "gpt-4o");
+    upstream->set_script([](const FakeRequest&, FakeExchange& ex) {
+        ex.respond_json(429, {{"error",
+                               {{"message", "You exceeded your current quota"},
+                                {"type", "insufficient_quota"},
+                                {"code", "insufficient_quota"}}}});
+    });
+    EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), key).status, 429);
+    json other = chat_body();
+    other["model"] = "acme/gpt-4o";
+    auto r = gw->call("/v1/chat/completions", other, key);
+    EXPECT_EQ(r.status, 429);
+    EXPECT_EQ(r.json()["error"]["code"], "upstream_keys_cooling_down");
+    EXPECT_EQ(upstream->request_count(), 1u) << "a key out of quota was used for another model";
+    json def = keys()[0];
+    EXPECT_EQ(def["state"], "paused");
+    ASSERT_EQ(def["pauses"].size(), 1u) << def.dump();
+    EXPECT_EQ(def["pauses"][0]["scope"], "key");
+    EXPECT_TRUE(def["pauses"][0]["model"].is_null());
+    EXPECT_NE(def["pauses"][0]["reason"].get<std::string>().find("quota"), std::string::npos);
 }
 
 TEST_P(ProviderKeysTest, AllKeysCoolingDownGivesA429WithRetryAfterAtOnce) {
@@ -273,8 +387,9 @@ TEST_P(ProviderKeysTest, AProviderWithoutKeysPausesAsAWhole) {
     EXPECT_EQ(upstream->request_count(), 1u);
     // Switching the provider on ends its pause (once it is in the database).
     ASSERT_TRUE(eventually([&] {
-        auto stored = core::store::ConfigStore(gw->app().database()).get_provider(local);
-        return stored && stored.value() && stored.value()->paused_until.has_value();
+        auto stored = core::store::ConfigStore(gw->app().database()).list_model_pauses();
+        return stored && stored.value().size() == 1 && stored.value()[0].provider_id == local &&
+               stored.value()[0].key_id == 0 && stored.value()[0].model == "llama3";
     }));
     ASSERT_EQ(
         gw->admin("PUT", "/admin/api/providers/" + std::to_string(local), {{"is_active", true}})

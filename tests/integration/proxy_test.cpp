@@ -242,6 +242,40 @@ TEST_P(ProxyTest, UnreachableUpstreamIs502AndLogged) {
     ASSERT_FALSE(row.is_null());
     EXPECT_EQ(row["status"], "error");
     EXPECT_TRUE(row["upstream_status_code"].is_null());
+    EXPECT_NE(http_request("GET", gw->url("/metrics"))
+                  .body.find("modelgate_upstream_retries_total{provider=\"dead\",reason="
+                             "\"connection\"} 1\n"),
+              std::string::npos)
+        << "a refused connection is tried once more, and only once";
+}
+
+TEST_P(ProxyTest, AConnectionRefusedBeforeTheRequestWasSentIsTriedOnceMore) {
+    uint16_t port = 0;
+    {
+        FakeUpstream probe;  // finds a free port, then frees it
+        port = probe.port();
+    }
+    auto late = gw->add_provider("late", "http://127.0.0.1:" + std::to_string(port) + "/v1");
+    gw->bind(late, "gpt-4o-mini");
+    auto body = chat_body();
+    body["model"] = "late/gpt-4o-mini";
+    HttpResponse r;
+    std::thread caller([&] { r = gw->call("/v1/chat/completions", body, key); });
+    // The first attempt is refused; the retry comes 100-300 ms later. Start the
+    // upstream in between.
+    bool retried = eventually(
+        [&] {
+            return http_request("GET", gw->url("/metrics"))
+                       .body.find("modelgate_upstream_retries_total{provider=\"late\"") !=
+                   std::string::npos;
+        },
+        std::chrono::seconds(5));
+    std::unique_ptr<FakeUpstream> revived;
+    if (retried) revived = std::make_unique<FakeUpstream>(port);
+    caller.join();
+    ASSERT_TRUE(retried);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(revived->request_count(), 1u);
 }
 
 TEST_P(ProxyTest, TimeRulesDenyWith403) {

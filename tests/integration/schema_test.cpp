@@ -5,9 +5,12 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "store/database.hpp"
 #include "store/migrations.hpp"
@@ -88,6 +91,53 @@ TEST(SchemaTest, SqliteMigratesIdempotently) {
     EXPECT_FALSE(d.migrate().empty());
     EXPECT_TRUE(d.migrate().empty());
     EXPECT_TRUE(d.ping());
+}
+
+// A transaction that reads and then writes must not fail because another
+// connection (the request-log writer) committed between its read and its
+// write: on SQLite a deferred BEGIN fails such a write at once with
+// SQLITE_BUSY, whatever the busy timeout.
+TEST(SchemaTest, SqliteReadThenWriteTransactionsWaitForOtherWriters) {
+    TestDatabase db("sqlite");
+    auto url = core::store::parse_database_url(db.url());
+    ASSERT_TRUE(url.ok());
+    core::store::Database d(url.value(), 2);
+    d.with_session([](soci::session& s) { s << "CREATE TABLE t (v INTEGER)"; });
+
+    std::mutex mu;
+    std::condition_variable cv;
+    bool has_read = false, other_committed = false;
+    core::Status other = core::Ok{};
+    std::thread writer;
+    core::Status mine = d.transaction(
+        [&](soci::session& s) {
+            int n = -1;
+            s << "SELECT COUNT(*) FROM t", soci::into(n);
+            writer = std::thread([&] {
+                {
+                    std::lock_guard lock(mu);
+                    has_read = true;
+                }
+                other = d.transaction([](soci::session& s2) { s2 << "INSERT INTO t VALUES (2)"; },
+                                      "the other write");
+                std::lock_guard lock(mu);
+                other_committed = true;
+                cv.notify_all();
+            });
+            // Give the other connection every chance to commit before we write.
+            std::unique_lock lock(mu);
+            cv.wait_for(lock, std::chrono::milliseconds(400), [&] { return other_committed; });
+            lock.unlock();
+            s << "INSERT INTO t VALUES (1)";
+        },
+        "the read-then-write");
+    writer.join();
+    EXPECT_TRUE(has_read);
+    EXPECT_TRUE(mine.ok()) << mine.error().message;
+    EXPECT_TRUE(other.ok()) << other.error().message;
+    int rows = 0;
+    d.with_session([&](soci::session& s) { s << "SELECT COUNT(*) FROM t", soci::into(rows); });
+    EXPECT_EQ(rows, 2);
 }
 
 }  // namespace modelgate::test

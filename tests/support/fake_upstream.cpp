@@ -119,14 +119,14 @@ bool FakeExchange::wait_peer_closed(std::chrono::milliseconds timeout) {
     return false;
 }
 
-FakeUpstream::FakeUpstream() : script_(&FakeUpstream::openai_script) {
+FakeUpstream::FakeUpstream(uint16_t port) : script_(&FakeUpstream::openai_script) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
+    addr.sin_port = htons(port);
     if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::listen(listen_fd_, 512) != 0) {
         throw std::runtime_error("fake upstream cannot listen");

@@ -70,7 +70,9 @@ class FakeUpstream {
   public:
     using Script = std::function<void(const FakeRequest&, FakeExchange&)>;
 
-    FakeUpstream();
+    // port 0: any free port. A given port lets a test start the upstream
+    // where a gateway already points (to see a connection retried).
+    explicit FakeUpstream(uint16_t port = 0);
     ~FakeUpstream();
     void set_script(Script script);
     uint16_t port() const { return port_; }

@@ -25,8 +25,8 @@ class FlakySink : public LogSink {
             // Upsert by request id, like the real table.
             auto& row = rows[r.request_id];
             if (r.kind == LogRecord::Kind::pending && !row.empty()) continue;
-            row = r.status;
-            order.push_back(r.request_id + ":" + r.status);
+            row = call_status_name(r.status);
+            order.push_back(r.request_id + ":" + call_status_name(r.status));
         }
         batches.fetch_add(1);
     }
@@ -41,7 +41,7 @@ LogRecord record(int i, const char* status, LogRecord::Kind kind = LogRecord::Ki
     LogRecord r;
     r.kind = kind;
     r.request_id = "req" + std::to_string(i);
-    r.status = status;
+    r.status = parse_call_status(status).value();
     r.model = "m";
     r.created_at_ms = 1000 + i;
     return r;

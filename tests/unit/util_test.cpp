@@ -2,6 +2,9 @@
 // configuration parsing, time formats.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "app/app.hpp"
 #include "config/config.hpp"
 #include "http/client_ip.hpp"
@@ -14,6 +17,21 @@
 #include "util/time.hpp"
 
 using namespace modelgate::core;
+
+// docs/errors.md shows the error table row by row: it must say what the code does.
+TEST(ErrorTable, TheDocumentedTableIsTheOneInTheCode) {
+    std::ifstream in(std::string(MODELGATE_SOURCE_DIR) + "/docs/errors.md");
+    ASSERT_TRUE(in.good());
+    std::stringstream text;
+    text << in.rdbuf();
+    for (int i = 0; i <= static_cast<int>(ErrorCode::shutting_down); ++i) {
+        auto code = static_cast<ErrorCode>(i);
+        std::string row = "| " + std::to_string(http_status(code)) + " | `" + error_type(code) +
+                          "` | `" + default_error_code(code) + "` | `" +
+                          call_status_name(call_status(code)) + "` |";
+        EXPECT_NE(text.str().find(row), std::string::npos) << "docs/errors.md lacks: " << row;
+    }
+}
 
 TEST(Crypto, SecretBoxRoundTripsAndDetectsTampering) {
     crypto::SecretBox box(std::string(32, 'k'));
