@@ -26,7 +26,7 @@
 
 namespace modelgate::core::admin {
 
-inline constexpr const char* kSessionCookie = "mg_admin_session";
+using auth::kSessionCookie;
 // Admin requests are configuration, never bulk data.
 inline constexpr std::size_t kMaxAdminBodyBytes = 1u << 20;
 

@@ -10,10 +10,10 @@
 #include <iostream>
 #include <thread>
 
-#include "app/feature_host.hpp"
 #include "domain/api_key_auth.hpp"
 #include "domain/model_sync.hpp"
 #include "domain/provider_keys.hpp"
+#include "features/host_services.hpp"
 #include "util/log.hpp"
 
 #ifndef MODELGATE_VERSION
@@ -82,6 +82,20 @@ void App::start() {
     if (started_) return;
     started_at_ms_ = unix_ms_now();
     auto t0 = SteadyClock::now();
+    apply_process_settings();
+    prepare_data_dir();
+    secrets_ = std::make_unique<crypto::SecretBox>(load_master_key());
+    open_database();
+    load_plugins_and_configuration();
+    start_services();
+    build_routes();
+    start_scheduler_and_features();
+    start_server();
+    started_ = true;
+    print_banner(ms_between(t0, SteadyClock::now()));
+}
+
+void App::apply_process_settings() {
     log::Level level;
     if (!log::parse_level(config_.log_level, level)) {
         throw std::runtime_error("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got '" +
@@ -95,9 +109,9 @@ void App::start() {
         ::setenv("TZ", config_.timezone.c_str(), 1);
         ::tzset();
     }
-    prepare_data_dir();
-    secrets_ = std::make_unique<crypto::SecretBox>(load_master_key());
+}
 
+void App::open_database() {
     auto url = store::parse_database_url(config_.effective_database_url());
     if (!url) throw std::runtime_error(url.error().message);
     try {
@@ -108,7 +122,9 @@ void App::start() {
     }
     config_store_ = std::make_unique<store::ConfigStore>(*db_);
     log_store_ = std::make_unique<store::LogStore>(*db_);
+}
 
+void App::load_plugins_and_configuration() {
     plugins_ = std::make_unique<plugins::PluginHost>();
     plugins_->load_directory(config_.plugin_dir.empty() ? MODELGATE_DEFAULT_PLUGIN_DIR
                                                         : config_.plugin_dir);
@@ -128,7 +144,9 @@ void App::start() {
     if (auto st = cache_->reload(); !st)
         throw std::runtime_error("cannot load the configuration: " + st.error().message);
     cache_->start_polling(std::chrono::seconds(5));
+}
 
+void App::start_services() {
     log_sink_ = std::make_unique<RequestLogSink>(*log_store_, *config_store_);
     LogWriterOptions lw;
     lw.batch_max = static_cast<std::size_t>(config_.log_batch_max);
@@ -151,7 +169,9 @@ void App::start() {
     po.max_messages = config_.max_messages;
     proxy_ = std::make_unique<proxy::ProxyService>(*cache_, *loop_, *log_writer_, metrics_, *cpu_,
                                                    *timers_, po);
+}
 
+void App::build_routes() {
     server_state_ = std::make_shared<http::ServerState>(config_.trusted_proxies);
     http::Router& router = server_state_->router;
     proxy_->register_routes(router);
@@ -160,13 +180,19 @@ void App::start() {
                             *plugins_, *secrets_, *workers_, *loop_});
     admin_api_->register_routes(router);
     register_ops_routes(router);
+}
 
+void App::start_scheduler_and_features() {
     scheduler_ = std::make_unique<Scheduler>(*db_, *workers_, crypto::random_hex(8));
     register_builtin_jobs();
-    feature_host_ = std::make_unique<FeatureHost>(*this);
+    feature_host_ = std::make_unique<features::HostServices>(
+        features::HostDeps{server_state_->router, *cache_, *admin_auth_, *workers_, *db_,
+                           *scheduler_, *proxy_, catalogs_});
     plugins_->init_features(*feature_host_);
     scheduler_->start();
+}
 
+void App::start_server() {
     http::ServerOptions so;
     so.host = config_.host;
     so.port = config_.port;
@@ -183,15 +209,15 @@ void App::start() {
     so.keep_alive_timeout = std::chrono::milliseconds(config_.http_idle_timeout_ms);
     server_ = std::make_unique<http::HttpServer>(so, server_state_);
     server_->start();
-    started_ = true;
+}
 
-    double ms = ms_between(t0, SteadyClock::now());
+void App::print_banner(double start_ms) {
     std::string host = config_.host == "0.0.0.0" ? "localhost" : config_.host;
     std::string base = "http://" + host + ":" + std::to_string(port()) + config_.base_path;
     MG_INFO("app", "ModelGate " << version_string() << " listening on " << config_.host << ":"
-                                << port() << " (" << url->display << ", "
+                                << port() << " (" << db_->url().display << ", "
                                 << plugins_->loaded().size() << " plugins, started in "
-                                << static_cast<int>(ms) << " ms)");
+                                << static_cast<int>(start_ms) << " ms)");
     std::cout << "\nModelGate " << version_string() << " is running.\n"
               << "  OpenAI-compatible API: " << base << "/v1\n"
               << "  Admin API login:       POST " << base << "/admin/api/auth/login\n"

@@ -9,11 +9,12 @@
 
 #include "admin/admin_api.hpp"
 #include "app/health.hpp"
-#include "app/i18n.hpp"
-#include "app/scheduler.hpp"
 #include "auth/admin_auth.hpp"
 #include "config/config.hpp"
 #include "domain/config_cache.hpp"
+#include "features/host_services.hpp"
+#include "features/i18n.hpp"
+#include "features/scheduler.hpp"
 #include "http/server.hpp"
 #include "logs/log_writer.hpp"
 #include "logs/request_log_sink.hpp"
@@ -55,9 +56,17 @@ class App {
     std::string metrics_text();
 
   private:
-    class FeatureHost;
-
+    // The steps of start(), in order.
+    void apply_process_settings();
     void prepare_data_dir();
+    void open_database();
+    void load_plugins_and_configuration();
+    void start_services();
+    void build_routes();
+    void start_scheduler_and_features();
+    void start_server();
+    void print_banner(double start_ms);
+
     std::string load_master_key();
     void register_ops_routes(http::Router& router);
     nlohmann::json health_json(bool& healthy) const;
@@ -88,7 +97,7 @@ class App {
     std::unique_ptr<proxy::ProxyService> proxy_;
     std::unique_ptr<admin::AdminApi> admin_api_;
     std::unique_ptr<Scheduler> scheduler_;
-    std::unique_ptr<FeatureHost> feature_host_;
+    std::unique_ptr<features::HostServices> feature_host_;
     std::shared_ptr<http::ServerState> server_state_;
     std::unique_ptr<http::HttpServer> server_;
     Catalogs catalogs_;

@@ -21,6 +21,9 @@
 
 namespace modelgate::core::auth {
 
+// The cookie that carries an admin session.
+inline constexpr const char* kSessionCookie = "mg_admin_session";
+
 struct LoginResult {
     std::string token;
     std::string username;

@@ -1,9 +1,9 @@
 #include "config/config.hpp"
 
 #include <cstdlib>
+#include <map>
 #include <string_view>
 #include <thread>
-#include <tuple>
 
 #include "util/crypto.hpp"
 
@@ -143,49 +143,119 @@ Other environment variables:
 )";
 }
 
-ParsedArgs load_config(int argc, char** argv, Config& c) {
-    ParsedArgs result;
-    // Environment first.
-    if (auto v = env("HOST"); !v.empty()) c.host = v;
-    std::string port = env("PORT");
-    std::string threads = env("MODELGATE_THREADS");
-    std::string upstream_threads = env("MODELGATE_UPSTREAM_THREADS");
-    std::string workers = env("MODELGATE_WORKERS");
-    std::string max_body = env("MODELGATE_MAX_BODY_BYTES");
-    std::string max_connections = env("MODELGATE_MAX_CONNECTIONS");
-    std::string max_buffered = env("MODELGATE_MAX_BUFFERED_BYTES");
-    std::string max_messages = env("MODELGATE_MAX_MESSAGES");
-    c.metrics_token = env("MODELGATE_METRICS_TOKEN");
-    std::string header_timeout = env("MODELGATE_HTTP_HEADER_TIMEOUT_MS");
-    std::string body_timeout = env("MODELGATE_HTTP_BODY_TIMEOUT_MS");
-    std::string idle_timeout = env("MODELGATE_HTTP_IDLE_TIMEOUT_MS");
-    std::string pool = env("MODELGATE_DB_POOL_SIZE");
-    std::string grace = env("MODELGATE_SHUTDOWN_GRACE_SECONDS");
-    std::string sync_minutes = env("MODELGATE_MODEL_SYNC_MINUTES");
-    if (auto v = env("DATABASE_URL"); !v.empty()) c.database_url = v;
-    if (auto v = env("MODELGATE_DATA_DIR"); !v.empty()) c.data_dir = v;
-    if (auto v = env("MODELGATE_PLUGIN_DIR"); !v.empty()) c.plugin_dir = v;
-    if (auto v = env("MODELGATE_LOCALES_DIR"); !v.empty()) c.locales_dir = v;
-    if (auto v = env("MODELGATE_BASE_PATH"); !v.empty()) c.base_path = v;
-    if (auto v = env("LOG_LEVEL"); !v.empty()) c.log_level = v;
-    if (auto v = env("MODELGATE_LOG_FILE"); !v.empty()) c.log_file = v;
-    if (auto v = env("MODELGATE_TIMEZONE"); !v.empty()) c.timezone = v;
-    if (auto v = env("ICP_NUMBER"); !v.empty()) c.icp_number = v;
-    if (auto v = env("MODELGATE_SECURE_COOKIES"); v == "1" || v == "true") c.secure_cookies = true;
-    c.trusted_proxies = split_list(env("MODELGATE_TRUSTED_PROXIES"));
-    std::string master = env("MODELGATE_MASTER_KEY");
+namespace {
 
-    // Then flags.
+// A setting read from the environment, and from a flag when it has one.
+struct Setting {
+    const char* env;
+    const char* flag;  // nullptr: environment only
+};
+
+struct TextSetting : Setting {
+    std::string Config::*field;
+};
+
+struct NumberSetting : Setting {
+    uint64_t min, max;
+    void (*store)(Config&, uint64_t);
+};
+
+const TextSetting kTexts[] = {
+    {{"HOST", "--host"}, &Config::host},
+    {{"DATABASE_URL", "--database-url"}, &Config::database_url},
+    {{"MODELGATE_DATA_DIR", "--data-dir"}, &Config::data_dir},
+    {{"MODELGATE_PLUGIN_DIR", "--plugin-dir"}, &Config::plugin_dir},
+    {{"MODELGATE_LOCALES_DIR", "--locales-dir"}, &Config::locales_dir},
+    {{"MODELGATE_BASE_PATH", "--base-path"}, &Config::base_path},
+    {{"LOG_LEVEL", "--log-level"}, &Config::log_level},
+    {{"MODELGATE_LOG_FILE", "--log-file"}, &Config::log_file},
+    {{"MODELGATE_TIMEZONE", nullptr}, &Config::timezone},
+    {{"ICP_NUMBER", nullptr}, &Config::icp_number},
+    {{"MODELGATE_METRICS_TOKEN", nullptr}, &Config::metrics_token},
+};
+
+const NumberSetting kNumbers[] = {
+    {{"PORT", "--port"},
+     0,
+     65535,
+     [](Config& c, uint64_t n) { c.port = static_cast<uint16_t>(n); }},
+    {{"MODELGATE_THREADS", "--threads"},
+     1,
+     256,
+     [](Config& c, uint64_t n) { c.reactor_threads = n; }},
+    {{"MODELGATE_UPSTREAM_THREADS", "--upstream-threads"},
+     1,
+     64,
+     [](Config& c, uint64_t n) { c.upstream_threads = n; }},
+    {{"MODELGATE_WORKERS", "--workers"},
+     1,
+     256,
+     [](Config& c, uint64_t n) { c.worker_threads = n; }},
+    {{"MODELGATE_MAX_BODY_BYTES", "--max-body-bytes"},
+     1024,
+     1ull << 30,
+     [](Config& c, uint64_t n) { c.max_body_bytes = n; }},
+    {{"MODELGATE_MAX_CONNECTIONS", "--max-connections"},
+     16,
+     1u << 20,
+     [](Config& c, uint64_t n) { c.max_connections = n; }},
+    {{"MODELGATE_MAX_BUFFERED_BYTES", "--max-buffered-bytes"},
+     1u << 20,
+     1ull << 40,
+     [](Config& c, uint64_t n) { c.max_buffered_bytes = n; }},
+    {{"MODELGATE_MAX_MESSAGES", "--max-messages"},
+     1,
+     1000000,
+     [](Config& c, uint64_t n) { c.max_messages = n; }},
+    {{"MODELGATE_HTTP_HEADER_TIMEOUT_MS", nullptr},
+     100,
+     3600000,
+     [](Config& c, uint64_t n) { c.http_header_timeout_ms = static_cast<int>(n); }},
+    {{"MODELGATE_HTTP_BODY_TIMEOUT_MS", nullptr},
+     100,
+     3600000,
+     [](Config& c, uint64_t n) { c.http_body_timeout_ms = static_cast<int>(n); }},
+    {{"MODELGATE_HTTP_IDLE_TIMEOUT_MS", nullptr},
+     100,
+     3600000,
+     [](Config& c, uint64_t n) { c.http_idle_timeout_ms = static_cast<int>(n); }},
+    {{"MODELGATE_DB_POOL_SIZE", nullptr},
+     1,
+     256,
+     [](Config& c, uint64_t n) { c.db_pool_size = n; }},
+    {{"MODELGATE_SHUTDOWN_GRACE_SECONDS", nullptr},
+     0,
+     3600,
+     [](Config& c, uint64_t n) { c.shutdown_grace_seconds = static_cast<int>(n); }},
+    {{"MODELGATE_MODEL_SYNC_MINUTES", nullptr},
+     0,
+     525600,
+     [](Config& c, uint64_t n) { c.model_sync_minutes = static_cast<int>(n); }},
+};
+
+// The raw text of every setting, by environment name: the environment first,
+// then the flags over it. False (with result set) when the flags end parsing.
+bool collect_settings(int argc, char** argv, std::map<std::string, std::string>& raw,
+                      ParsedArgs& result) {
+    auto each = [](auto&& fn) {
+        for (const auto& t : kTexts)
+            fn(static_cast<const Setting&>(t));
+        for (const auto& n : kNumbers)
+            fn(static_cast<const Setting&>(n));
+    };
+    each([&](const Setting& s) {
+        if (auto v = env(s.env); !v.empty()) raw[s.env] = v;
+    });
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         std::string value;
         if (arg == "--help" || arg == "-h") {
             result.help = true;
-            return result;
+            return false;
         }
         if (arg == "--version") {
             result.version = true;
-            return result;
+            return false;
         }
         if (auto eq = arg.find('='); eq != std::string::npos) {
             value = arg.substr(eq + 1);
@@ -193,132 +263,96 @@ ParsedArgs load_config(int argc, char** argv, Config& c) {
         } else if (arg.rfind("--", 0) == 0) {
             if (i + 1 >= argc) {
                 result.error = "option " + arg + " needs a value";
-                return result;
+                return false;
             }
             value = argv[++i];
         }
-        if (arg == "--host")
-            c.host = value;
-        else if (arg == "--port")
-            port = value;
-        else if (arg == "--database-url")
-            c.database_url = value;
-        else if (arg == "--data-dir")
-            c.data_dir = value;
-        else if (arg == "--plugin-dir")
-            c.plugin_dir = value;
-        else if (arg == "--locales-dir")
-            c.locales_dir = value;
-        else if (arg == "--base-path")
-            c.base_path = value;
-        else if (arg == "--threads")
-            threads = value;
-        else if (arg == "--upstream-threads")
-            upstream_threads = value;
-        else if (arg == "--workers")
-            workers = value;
-        else if (arg == "--max-body-bytes")
-            max_body = value;
-        else if (arg == "--max-connections")
-            max_connections = value;
-        else if (arg == "--max-buffered-bytes")
-            max_buffered = value;
-        else if (arg == "--max-messages")
-            max_messages = value;
-        else if (arg == "--log-level")
-            c.log_level = value;
-        else if (arg == "--log-file")
-            c.log_file = value;
-        else {
+        const char* target = nullptr;
+        each([&](const Setting& s) {
+            if (s.flag != nullptr && arg == s.flag) target = s.env;
+        });
+        if (target == nullptr) {
             result.error = "unknown option " + arg + " (see --help)";
-            return result;
-        }
-    }
-
-    uint64_t n = 0;
-    auto number = [&](const std::string& text, uint64_t min, uint64_t max,
-                      const char* what) -> bool {
-        if (text.empty()) return true;
-        if (!parse_uint(text, max, n) || n < min) {
-            result.error = std::string(what) + " must be a number from " + std::to_string(min) +
-                           " to " + std::to_string(max) + ", got '" + text + "'";
             return false;
         }
-        return true;
-    };
-    if (!number(port, 0, 65535, "PORT/--port")) return result;
-    if (!port.empty()) c.port = static_cast<uint16_t>(n);
-    if (!number(threads, 1, 256, "MODELGATE_THREADS/--threads")) return result;
-    if (!threads.empty()) c.reactor_threads = n;
-    if (!number(upstream_threads, 1, 64, "MODELGATE_UPSTREAM_THREADS/--upstream-threads"))
-        return result;
-    if (!upstream_threads.empty())
-        c.upstream_threads = n;
-    else
-        c.upstream_threads = std::max(2u, std::thread::hardware_concurrency() / 2);
-    if (!number(workers, 1, 256, "MODELGATE_WORKERS/--workers")) return result;
-    if (!workers.empty()) c.worker_threads = n;
-    if (!number(max_body, 1024, 1ull << 30, "MODELGATE_MAX_BODY_BYTES/--max-body-bytes"))
-        return result;
-    if (!max_body.empty()) c.max_body_bytes = n;
-    if (!number(max_connections, 16, 1u << 20, "MODELGATE_MAX_CONNECTIONS/--max-connections"))
-        return result;
-    if (!max_connections.empty()) c.max_connections = n;
-    if (!number(max_buffered, 1u << 20, 1ull << 40,
-                "MODELGATE_MAX_BUFFERED_BYTES/--max-buffered-bytes"))
-        return result;
-    if (!max_buffered.empty()) c.max_buffered_bytes = n;
-    if (c.max_buffered_bytes < c.max_body_bytes) c.max_buffered_bytes = c.max_body_bytes;
-    if (!number(max_messages, 1, 1000000, "MODELGATE_MAX_MESSAGES/--max-messages")) return result;
-    if (!max_messages.empty()) c.max_messages = n;
-    for (auto [text, slot, what] :
-         {std::tuple{&header_timeout, &c.http_header_timeout_ms,
-                     "MODELGATE_HTTP_HEADER_TIMEOUT_MS"},
-          std::tuple{&body_timeout, &c.http_body_timeout_ms, "MODELGATE_HTTP_BODY_TIMEOUT_MS"},
-          std::tuple{&idle_timeout, &c.http_idle_timeout_ms, "MODELGATE_HTTP_IDLE_TIMEOUT_MS"}}) {
-        if (!number(*text, 100, 3600000, what)) return result;
-        if (!text->empty()) *slot = static_cast<int>(n);
+        raw[target] = value;
     }
-    if (!number(pool, 1, 256, "MODELGATE_DB_POOL_SIZE")) return result;
-    if (!pool.empty()) c.db_pool_size = n;
-    if (!number(grace, 0, 3600, "MODELGATE_SHUTDOWN_GRACE_SECONDS")) return result;
-    if (!grace.empty()) c.shutdown_grace_seconds = static_cast<int>(n);
-    if (!number(sync_minutes, 0, 525600, "MODELGATE_MODEL_SYNC_MINUTES")) return result;
-    if (!sync_minutes.empty()) c.model_sync_minutes = static_cast<int>(n);
+    return true;
+}
+
+bool apply_settings(const std::map<std::string, std::string>& raw, Config& c, ParsedArgs& result) {
+    for (const auto& t : kTexts) {
+        if (auto it = raw.find(t.env); it != raw.end()) c.*t.field = it->second;
+    }
+    for (const auto& n : kNumbers) {
+        auto it = raw.find(n.env);
+        if (it == raw.end()) continue;
+        uint64_t v = 0;
+        if (!parse_uint(it->second, n.max, v) || v < n.min) {
+            std::string what = std::string(n.env) + (n.flag ? std::string("/") + n.flag : "");
+            result.error = what + " must be a number from " + std::to_string(n.min) + " to " +
+                           std::to_string(n.max) + ", got '" + it->second + "'";
+            return false;
+        }
+        n.store(c, v);
+    }
+    return true;
+}
+
+// Defaults that depend on the machine or on other settings, and checks across settings.
+bool settle(const std::map<std::string, std::string>& raw, Config& c, ParsedArgs& result) {
+    if (raw.count("MODELGATE_UPSTREAM_THREADS") == 0)
+        c.upstream_threads = std::max(2u, std::thread::hardware_concurrency() / 2);
     if (c.reactor_threads == 0) {
         // Half the cores parse HTTP; the upstream loops and the log writer get the rest.
         c.reactor_threads = std::max(1u, std::thread::hardware_concurrency() / 2);
     }
+    if (c.max_buffered_bytes < c.max_body_bytes) c.max_buffered_bytes = c.max_body_bytes;
+    if (auto v = env("MODELGATE_SECURE_COOKIES"); v == "1" || v == "true") c.secure_cookies = true;
+    c.trusted_proxies = split_list(env("MODELGATE_TRUSTED_PROXIES"));
     while (c.base_path.size() > 1 && c.base_path.back() == '/')
         c.base_path.pop_back();
     if (c.base_path == "/") c.base_path.clear();
     if (!c.base_path.empty() && c.base_path.front() != '/') {
         result.error = "MODELGATE_BASE_PATH/--base-path must start with '/'";
-        return result;
+        return false;
     }
-
-    if (!master.empty()) {
+    if (std::string master = env("MODELGATE_MASTER_KEY"); !master.empty()) {
         auto key = crypto::hex_decode(master);
         if (!key || key->size() != 32) key = crypto::base64_decode(master);
         if (!key || key->size() != 32) {
             result.error = "MODELGATE_MASTER_KEY must be 32 bytes as 64 hex characters or base64";
-            return result;
+            return false;
         }
         c.master_key = *key;
     }
+    return true;
+}
 
-    // Admin accounts: ADMIN_USERS, else ADMIN_USERNAME/ADMIN_PASSWORD, else generated.
+// Admin accounts: ADMIN_USERS, else ADMIN_USERNAME/ADMIN_PASSWORD, else one
+// generated for this run.
+void load_admins(Config& c) {
     c.admins = parse_admin_users(env("ADMIN_USERS"));
-    if (c.admins.empty()) {
-        std::string user = env("ADMIN_USERNAME");
-        std::string pass = env("ADMIN_PASSWORD");
-        if (!pass.empty()) c.admins.push_back({user.empty() ? "admin" : user, pass});
+    if (!c.admins.empty()) return;
+    std::string user = env("ADMIN_USERNAME");
+    if (user.empty()) user = "admin";
+    if (std::string pass = env("ADMIN_PASSWORD"); !pass.empty()) {
+        c.admins.push_back({user, pass});
+        return;
     }
-    if (c.admins.empty()) {
-        std::string user = env("ADMIN_USERNAME");
-        c.admins.push_back({user.empty() ? "admin" : user, crypto::random_base64url(18)});
-        c.admin_password_generated = true;
-    }
+    c.admins.push_back({user, crypto::random_base64url(18)});
+    c.admin_password_generated = true;
+}
+
+}  // namespace
+
+ParsedArgs load_config(int argc, char** argv, Config& c) {
+    ParsedArgs result;
+    std::map<std::string, std::string> raw;
+    if (!collect_settings(argc, argv, raw, result)) return result;
+    if (!apply_settings(raw, c, result)) return result;
+    if (!settle(raw, c, result)) return result;
+    load_admins(c);
     return result;
 }
 

@@ -1,6 +1,7 @@
 #include "http/request.hpp"
 
 #include "http/request_util.hpp"
+#include "util/text.hpp"
 
 namespace modelgate::core::http {
 
@@ -37,7 +38,7 @@ std::string Request::media_type() const {
     std::string_view type = ct.substr(0, semi);
     while (!type.empty() && (type.back() == ' ' || type.back() == '\t'))
         type.remove_suffix(1);
-    return lower(type);
+    return ascii_lower(type);
 }
 
 }  // namespace modelgate::core::http

@@ -60,11 +60,4 @@ std::string cookie_value(std::string_view header, std::string_view name) {
     return {};
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 }  // namespace modelgate::core::http

@@ -12,6 +12,5 @@ std::string url_decode(std::string_view s);
 std::unordered_map<std::string, std::string> parse_query(std::string_view query);
 // The value of one cookie in a Cookie header, or empty.
 std::string cookie_value(std::string_view cookie_header, std::string_view name);
-std::string lower(std::string_view s);
 
 }  // namespace modelgate::core::http

@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "logs/log_record.hpp"
+#include "store/log_record.hpp"
 
 namespace modelgate::core {
 

@@ -121,5 +121,7 @@ class WriteTransaction {
 
 // Turns the current exception into an internal Error with a redacted message.
 Error database_error(const char* what);
+// The same, but ErrorCode::conflict for unique and foreign-key violations.
+Error classify_store_error(const char* what);
 
 }  // namespace modelgate::core::store

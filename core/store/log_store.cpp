@@ -190,164 +190,207 @@ Result<std::pair<std::vector<LogStore::AgentCount>, int64_t>> LogStore::top_user
     }
 }
 
+namespace {
+
+// The WHERE clause of a log query and the values bound to it. SOCI binds by
+// reference, so the values live here until the statements have run.
+class LogFilter {
+  public:
+    LogFilter(const LogQuery& q, const Database& db) {
+        const std::string like = db.ilike();
+        if (!q.key_name.empty()) {
+            add(" AND (api_key_name = :kname OR api_key_name " + like +
+                " :kname_like ESCAPE '\\')");
+            text("kname", q.key_name);
+            text("kname_like", "%" + escape_like(q.key_name) + "%");
+        }
+        if (!q.model.empty()) {
+            add(" AND (model " + like + " :model ESCAPE '\\' OR requested_model " + like +
+                " :model2 ESCAPE '\\')");
+            text("model", "%" + escape_like(q.model) + "%");
+            text("model2", "%" + escape_like(q.model) + "%");
+        }
+        if (q.provider_id) {
+            add(" AND provider_id = :pid");
+            number("pid", *q.provider_id);
+        }
+        if (!q.status.empty()) {
+            add(" AND status = :status");
+            text("status", q.status);
+        }
+        if (!q.request_id.empty()) {
+            add(" AND request_id = :rid");
+            text("rid", q.request_id);
+        }
+        if (q.from_ms) {
+            add(" AND created_at >= :from");
+            text("from", iso8601_utc(*q.from_ms));
+        }
+        if (q.to_ms) {
+            add(" AND created_at <= :to");
+            text("to", iso8601_utc(*q.to_ms));
+        }
+    }
+    const std::string& where() const { return where_; }
+    void bind(soci::statement& st) {
+        for (auto& b : binds_) {
+            if (b.is_text)
+                st.exchange(soci::use(texts_[b.slot], b.name));
+            else
+                st.exchange(soci::use(numbers_[b.slot], b.name));
+        }
+    }
+
+  private:
+    struct Bind {
+        bool is_text;
+        std::size_t slot;
+        std::string name;
+    };
+    void add(const std::string& condition) { where_ += condition; }
+    void text(const std::string& name, std::string v) {
+        texts_.push_back(std::move(v));
+        binds_.push_back({true, texts_.size() - 1, name});
+    }
+    void number(const std::string& name, long long v) {
+        numbers_.push_back(v);
+        binds_.push_back({false, numbers_.size() - 1, name});
+    }
+    std::string where_ = " WHERE 1 = 1";
+    std::deque<std::string> texts_;
+    std::deque<long long> numbers_;
+    std::vector<Bind> binds_;
+};
+
+// One row of request_logs_all as the admin API shows it.
+struct LogRow {
+    long long id = 0;
+    std::string request_id, model, endpoint, status, created_at, updated_at;
+    std::optional<std::string> key_name, provider_name, requested_model, usage, client_ip,
+        user_agent, error;
+    std::optional<long long> key_id, provider_id, prompt, completion, total;
+    std::optional<int> upstream, downstream;
+    std::optional<double> latency, ttft, queue;
+    int stream = 0, estimated = 0;
+
+    static std::string columns(const Database& db) {
+        std::string usage_col = db.dialect() == Dialect::postgresql ? "usage::text" : "usage";
+        return "id, request_id, api_key_id, api_key_name, provider_id, provider_name, model, "
+               "requested_model, endpoint, is_stream, status, upstream_status_code, "
+               "downstream_status_code, prompt_tokens, completion_tokens, total_tokens, "
+               "tokens_estimated, " +
+               usage_col + ", latency_ms, ttft_ms, queue_ms, client_ip, user_agent, error, " +
+               db.ts("created_at") + ", " + db.ts("updated_at");
+    }
+    // In the order of columns().
+    void into(soci::statement& st) {
+        st.exchange(soci::into(id));
+        st.exchange(soci::into(request_id));
+        st.exchange(soci::into(key_id));
+        st.exchange(soci::into(key_name));
+        st.exchange(soci::into(provider_id));
+        st.exchange(soci::into(provider_name));
+        st.exchange(soci::into(model));
+        st.exchange(soci::into(requested_model));
+        st.exchange(soci::into(endpoint));
+        st.exchange(soci::into(stream));
+        st.exchange(soci::into(status));
+        st.exchange(soci::into(upstream));
+        st.exchange(soci::into(downstream));
+        st.exchange(soci::into(prompt));
+        st.exchange(soci::into(completion));
+        st.exchange(soci::into(total));
+        st.exchange(soci::into(estimated));
+        st.exchange(soci::into(usage));
+        st.exchange(soci::into(latency));
+        st.exchange(soci::into(ttft));
+        st.exchange(soci::into(queue));
+        st.exchange(soci::into(client_ip));
+        st.exchange(soci::into(user_agent));
+        st.exchange(soci::into(error));
+        st.exchange(soci::into(created_at));
+        st.exchange(soci::into(updated_at));
+    }
+    nlohmann::json json() const {
+        auto opt = [](const auto& o) -> nlohmann::json {
+            return o ? nlohmann::json(*o) : nlohmann::json(nullptr);
+        };
+        nlohmann::json usage_json = nullptr;
+        if (usage) {
+            usage_json = parse_json(*usage);
+            if (usage_json.is_discarded()) usage_json = nullptr;
+        }
+        return {{"id", id},
+                {"request_id", request_id},
+                {"api_key_id", opt(key_id)},
+                {"api_key_name", opt(key_name)},
+                {"provider_id", opt(provider_id)},
+                {"provider_name", opt(provider_name)},
+                {"model", model},
+                {"requested_model", opt(requested_model)},
+                {"endpoint", endpoint},
+                {"stream", stream != 0},
+                {"status", status},
+                {"upstream_status_code", opt(upstream)},
+                {"downstream_status_code", opt(downstream)},
+                {"prompt_tokens", opt(prompt)},
+                {"completion_tokens", opt(completion)},
+                {"total_tokens", opt(total)},
+                {"tokens_estimated", estimated != 0},
+                {"usage", usage_json},
+                {"latency_ms", opt(latency)},
+                {"ttft_ms", opt(ttft)},
+                {"queue_ms", opt(queue)},
+                {"client_ip", opt(client_ip)},
+                {"user_agent", opt(user_agent)},
+                {"error", opt(error)},
+                {"created_at", created_at},
+                {"updated_at", updated_at}};
+    }
+};
+
+int64_t count_logs(soci::session& s, LogFilter& filter) {
+    long long total = 0;
+    soci::statement st(s);
+    st.exchange(soci::into(total));
+    filter.bind(st);
+    st.alloc();
+    st.prepare("SELECT COUNT(*) FROM request_logs_all" + filter.where());
+    st.define_and_bind();
+    st.execute(true);
+    return total;
+}
+
+std::vector<nlohmann::json> select_logs(soci::session& s, const Database& db, LogFilter& filter,
+                                        const LogQuery& q) {
+    LogRow row;
+    long long limit = q.page_size, offset = static_cast<long long>(q.page - 1) * q.page_size;
+    soci::statement st(s);
+    row.into(st);
+    filter.bind(st);
+    st.exchange(soci::use(limit, "lim"));
+    st.exchange(soci::use(offset, "off"));
+    st.alloc();
+    st.prepare("SELECT " + LogRow::columns(db) + " FROM request_logs_all" + filter.where() +
+               " ORDER BY created_at DESC, id DESC LIMIT :lim OFFSET :off");
+    st.define_and_bind();
+    st.execute(false);
+    std::vector<nlohmann::json> out;
+    while (st.fetch())
+        out.push_back(row.json());
+    return out;
+}
+
+}  // namespace
+
 Result<LogPage> LogStore::query(const LogQuery& q) {
     try {
         LogPage page;
-        std::string where = " WHERE 1 = 1";
-        // Stable storage for bound values (SOCI binds by reference).
-        std::deque<std::string> texts;
-        std::deque<long long> numbers;
-        std::vector<std::pair<int, std::pair<std::size_t, std::string>>> binds;  // 0 text, 1 number
-        auto bind_text = [&](const std::string& name, std::string v) {
-            texts.push_back(std::move(v));
-            binds.push_back({0, {texts.size() - 1, name}});
-        };
-        auto bind_num = [&](const std::string& name, long long v) {
-            numbers.push_back(v);
-            binds.push_back({1, {numbers.size() - 1, name}});
-        };
-        if (!q.key_name.empty()) {
-            where += " AND (api_key_name = :kname OR api_key_name " + std::string(db_.ilike()) +
-                     " :kname_like ESCAPE '\\')";
-            bind_text("kname", q.key_name);
-            bind_text("kname_like", "%" + escape_like(q.key_name) + "%");
-        }
-        if (!q.model.empty()) {
-            where += " AND (model " + std::string(db_.ilike()) +
-                     " :model ESCAPE '\\' OR requested_model " + db_.ilike() +
-                     " :model2 ESCAPE '\\')";
-            bind_text("model", "%" + escape_like(q.model) + "%");
-            bind_text("model2", "%" + escape_like(q.model) + "%");
-        }
-        if (q.provider_id) {
-            where += " AND provider_id = :pid";
-            bind_num("pid", *q.provider_id);
-        }
-        if (!q.status.empty()) {
-            where += " AND status = :status";
-            bind_text("status", q.status);
-        }
-        if (!q.request_id.empty()) {
-            where += " AND request_id = :rid";
-            bind_text("rid", q.request_id);
-        }
-        if (q.from_ms) {
-            where += " AND created_at >= :from";
-            bind_text("from", iso8601_utc(*q.from_ms));
-        }
-        if (q.to_ms) {
-            where += " AND created_at <= :to";
-            bind_text("to", iso8601_utc(*q.to_ms));
-        }
-        auto bind_all = [&](soci::statement& st) {
-            for (auto& [kind, slot] : binds) {
-                if (kind == 0)
-                    st.exchange(soci::use(texts[slot.first], slot.second));
-                else
-                    st.exchange(soci::use(numbers[slot.first], slot.second));
-            }
-        };
+        LogFilter filter(q, db_);
         db_.with_session([&](soci::session& s) {
-            {
-                long long total = 0;
-                soci::statement st(s);
-                st.exchange(soci::into(total));
-                bind_all(st);
-                st.alloc();
-                st.prepare("SELECT COUNT(*) FROM request_logs_all" + where);
-                st.define_and_bind();
-                st.execute(true);
-                page.total = total;
-            }
-            long long id = 0;
-            std::string request_id, model, endpoint, status, created_at, updated_at;
-            std::optional<std::string> key_name, provider_name, requested_model, usage, client_ip,
-                user_agent, error;
-            std::optional<long long> key_id, provider_id, prompt, completion, total;
-            std::optional<int> upstream, downstream;
-            std::optional<double> latency, ttft, queue;
-            int stream = 0, estimated = 0;
-            long long limit = q.page_size,
-                      offset = static_cast<long long>(q.page - 1) * q.page_size;
-            soci::statement st(s);
-            st.exchange(soci::into(id));
-            st.exchange(soci::into(request_id));
-            st.exchange(soci::into(key_id));
-            st.exchange(soci::into(key_name));
-            st.exchange(soci::into(provider_id));
-            st.exchange(soci::into(provider_name));
-            st.exchange(soci::into(model));
-            st.exchange(soci::into(requested_model));
-            st.exchange(soci::into(endpoint));
-            st.exchange(soci::into(stream));
-            st.exchange(soci::into(status));
-            st.exchange(soci::into(upstream));
-            st.exchange(soci::into(downstream));
-            st.exchange(soci::into(prompt));
-            st.exchange(soci::into(completion));
-            st.exchange(soci::into(total));
-            st.exchange(soci::into(estimated));
-            st.exchange(soci::into(usage));
-            st.exchange(soci::into(latency));
-            st.exchange(soci::into(ttft));
-            st.exchange(soci::into(queue));
-            st.exchange(soci::into(client_ip));
-            st.exchange(soci::into(user_agent));
-            st.exchange(soci::into(error));
-            st.exchange(soci::into(created_at));
-            st.exchange(soci::into(updated_at));
-            bind_all(st);
-            st.exchange(soci::use(limit, "lim"));
-            st.exchange(soci::use(offset, "off"));
-            st.alloc();
-            std::string usage_col = db_.dialect() == Dialect::postgresql ? "usage::text" : "usage";
-            st.prepare(
-                "SELECT id, request_id, api_key_id, api_key_name, provider_id, provider_name, "
-                "model, "
-                "requested_model, endpoint, is_stream, status, upstream_status_code, "
-                "downstream_status_code, "
-                "prompt_tokens, completion_tokens, total_tokens, tokens_estimated, " +
-                usage_col + ", latency_ms, ttft_ms, queue_ms, client_ip, user_agent, error, " +
-                db_.ts("created_at") + ", " + db_.ts("updated_at") + " FROM request_logs_all" +
-                where + " ORDER BY created_at DESC, id DESC LIMIT :lim OFFSET :off");
-            st.define_and_bind();
-            st.execute(false);
-            auto opt = [](const auto& o) -> nlohmann::json {
-                return o ? nlohmann::json(*o) : nlohmann::json(nullptr);
-            };
-            while (st.fetch()) {
-                nlohmann::json usage_json = nullptr;
-                if (usage) {
-                    usage_json = parse_json(*usage);
-                    if (usage_json.is_discarded()) usage_json = nullptr;
-                }
-                page.logs.push_back({{"id", id},
-                                     {"request_id", request_id},
-                                     {"api_key_id", opt(key_id)},
-                                     {"api_key_name", opt(key_name)},
-                                     {"provider_id", opt(provider_id)},
-                                     {"provider_name", opt(provider_name)},
-                                     {"model", model},
-                                     {"requested_model", opt(requested_model)},
-                                     {"endpoint", endpoint},
-                                     {"stream", stream != 0},
-                                     {"status", status},
-                                     {"upstream_status_code", opt(upstream)},
-                                     {"downstream_status_code", opt(downstream)},
-                                     {"prompt_tokens", opt(prompt)},
-                                     {"completion_tokens", opt(completion)},
-                                     {"total_tokens", opt(total)},
-                                     {"tokens_estimated", estimated != 0},
-                                     {"usage", usage_json},
-                                     {"latency_ms", opt(latency)},
-                                     {"ttft_ms", opt(ttft)},
-                                     {"queue_ms", opt(queue)},
-                                     {"client_ip", opt(client_ip)},
-                                     {"user_agent", opt(user_agent)},
-                                     {"error", opt(error)},
-                                     {"created_at", created_at},
-                                     {"updated_at", updated_at}});
-            }
+            page.total = count_logs(s, filter);
+            for (auto& row : select_logs(s, db_, filter, q))
+                page.logs.push_back(std::move(row));
         });
         return page;
     } catch (...) {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "logs/log_record.hpp"
 #include "store/database.hpp"
+#include "store/log_record.hpp"
 #include "util/result.hpp"
 
 namespace modelgate::core::store {

@@ -1,6 +1,6 @@
-#include <soci/soci.h>
+#include "store/model_store.hpp"
 
-#include "store/config_store.hpp"
+#include <soci/soci.h>
 
 namespace modelgate::core::store {
 
@@ -111,7 +111,7 @@ std::vector<BindingRecord> select_bindings(soci::session& s, const Database& db,
 
 }  // namespace
 
-Result<std::vector<ModelRecord>> ConfigStore::list_models() {
+Result<std::vector<ModelRecord>> ModelStore::list_models() {
     try {
         return db_.with_session(
             [&](soci::session& s) { return select_models(s, db_, "", [](soci::statement&) {}); });
@@ -120,7 +120,7 @@ Result<std::vector<ModelRecord>> ConfigStore::list_models() {
     }
 }
 
-Result<std::optional<ModelRecord>> ConfigStore::get_model(int64_t id) {
+Result<std::optional<ModelRecord>> ModelStore::get_model(int64_t id) {
     try {
         long long idv = id;
         auto rows = db_.with_session([&](soci::session& s) {
@@ -134,7 +134,7 @@ Result<std::optional<ModelRecord>> ConfigStore::get_model(int64_t id) {
     }
 }
 
-Result<std::optional<ModelRecord>> ConfigStore::find_model_by_name(const std::string& name) {
+Result<std::optional<ModelRecord>> ModelStore::find_model_by_name(const std::string& name) {
     try {
         auto rows = db_.with_session([&](soci::session& s) {
             return select_models(s, db_, "WHERE name = :name",
@@ -147,7 +147,7 @@ Result<std::optional<ModelRecord>> ConfigStore::find_model_by_name(const std::st
     }
 }
 
-Result<int64_t> ConfigStore::create_model(const ModelRecord& m) {
+Result<int64_t> ModelStore::create_model(const ModelRecord& m) {
     try {
         long long id = 0;
         int thinking = m.thinking_enabled, multimodal = m.is_multimodal, active = m.is_active;
@@ -172,7 +172,7 @@ Result<int64_t> ConfigStore::create_model(const ModelRecord& m) {
     }
 }
 
-Status ConfigStore::update_model(const ModelRecord& m) {
+Status ModelStore::update_model(const ModelRecord& m) {
     try {
         long long id = m.id;
         int thinking = m.thinking_enabled, multimodal = m.is_multimodal, active = m.is_active;
@@ -197,7 +197,7 @@ Status ConfigStore::update_model(const ModelRecord& m) {
     }
 }
 
-Status ConfigStore::delete_model(int64_t id) {
+Status ModelStore::delete_model(int64_t id) {
     try {
         long long mid = id;
         bool blocked = false;
@@ -225,7 +225,7 @@ Status ConfigStore::delete_model(int64_t id) {
     }
 }
 
-Result<std::vector<BindingRecord>> ConfigStore::list_bindings(std::optional<int64_t> provider_id) {
+Result<std::vector<BindingRecord>> ModelStore::list_bindings(std::optional<int64_t> provider_id) {
     try {
         long long pid = provider_id.value_or(0);
         return db_.with_session([&](soci::session& s) {
@@ -238,7 +238,7 @@ Result<std::vector<BindingRecord>> ConfigStore::list_bindings(std::optional<int6
     }
 }
 
-Result<std::optional<BindingRecord>> ConfigStore::get_binding(int64_t id) {
+Result<std::optional<BindingRecord>> ModelStore::get_binding(int64_t id) {
     try {
         long long idv = id;
         auto rows = db_.with_session([&](soci::session& s) {
@@ -252,7 +252,7 @@ Result<std::optional<BindingRecord>> ConfigStore::get_binding(int64_t id) {
     }
 }
 
-Result<int64_t> ConfigStore::create_binding(const BindingRecord& b) {
+Result<int64_t> ModelStore::create_binding(const BindingRecord& b) {
     try {
         long long id = 0, pid = b.provider_id, mid = b.model_id;
         int active = b.is_active;
@@ -273,7 +273,7 @@ Result<int64_t> ConfigStore::create_binding(const BindingRecord& b) {
     }
 }
 
-Status ConfigStore::update_binding(const BindingRecord& b) {
+Status ModelStore::update_binding(const BindingRecord& b) {
     try {
         long long id = b.id;
         int active = b.is_active;
@@ -293,7 +293,7 @@ Status ConfigStore::update_binding(const BindingRecord& b) {
     }
 }
 
-Status ConfigStore::delete_binding(int64_t id) {
+Status ModelStore::delete_binding(int64_t id) {
     try {
         long long bid = id;
         long long referenced = 0;

@@ -1,7 +1,8 @@
 // Upstream keys of providers, their cool-down, and the gateway-wide settings.
+#include "store/provider_key_store.hpp"
+
 #include <soci/soci.h>
 
-#include "store/config_store.hpp"
 #include "util/redact.hpp"
 
 namespace modelgate::core::store {
@@ -54,7 +55,7 @@ const char* kBump = "UPDATE config_state SET version = version + 1 WHERE id = 1"
 
 }  // namespace
 
-Result<std::vector<ProviderKeyRecord>> ConfigStore::list_provider_keys(
+Result<std::vector<ProviderKeyRecord>> ProviderKeyStore::list_provider_keys(
     std::optional<int64_t> provider_id) {
     try {
         return db_.with_session([&](soci::session& s) {
@@ -66,7 +67,7 @@ Result<std::vector<ProviderKeyRecord>> ConfigStore::list_provider_keys(
     }
 }
 
-Result<std::optional<ProviderKeyRecord>> ConfigStore::get_provider_key(int64_t id) {
+Result<std::optional<ProviderKeyRecord>> ProviderKeyStore::get_provider_key(int64_t id) {
     try {
         auto rows = db_.with_session(
             [&](soci::session& s) { return select_keys(s, db_, "WHERE id = :p", id); });
@@ -77,7 +78,7 @@ Result<std::optional<ProviderKeyRecord>> ConfigStore::get_provider_key(int64_t i
     }
 }
 
-Result<int64_t> ConfigStore::create_provider_key(const ProviderKeyRecord& k) {
+Result<int64_t> ProviderKeyStore::create_provider_key(const ProviderKeyRecord& k) {
     try {
         long long id = 0, pid = k.provider_id;
         int active = k.is_active;
@@ -99,7 +100,7 @@ Result<int64_t> ConfigStore::create_provider_key(const ProviderKeyRecord& k) {
     }
 }
 
-Status ConfigStore::update_provider_key(const ProviderKeyRecord& k) {
+Status ProviderKeyStore::update_provider_key(const ProviderKeyRecord& k) {
     try {
         long long id = k.id;
         int active = k.is_active;
@@ -125,7 +126,7 @@ Status ConfigStore::update_provider_key(const ProviderKeyRecord& k) {
     }
 }
 
-Status ConfigStore::delete_provider_key(int64_t provider_id, int64_t key_id) {
+Status ProviderKeyStore::delete_provider_key(int64_t provider_id, int64_t key_id) {
     return db_.transaction(
         [&](soci::session& s) {
             long long pid = provider_id, kid = key_id;
@@ -136,8 +137,8 @@ Status ConfigStore::delete_provider_key(int64_t provider_id, int64_t key_id) {
         "deleting a provider key");
 }
 
-Status ConfigStore::set_key_pause(int64_t key_id, const std::optional<std::string>& until,
-                                  const std::string& reason) {
+Status ProviderKeyStore::set_key_pause(int64_t key_id, const std::optional<std::string>& until,
+                                       const std::string& reason) {
     return db_.transaction(
         [&](soci::session& s) {
             long long kid = key_id;
@@ -150,8 +151,9 @@ Status ConfigStore::set_key_pause(int64_t key_id, const std::optional<std::strin
         "pausing a provider key");
 }
 
-Status ConfigStore::set_provider_pause(int64_t provider_id, const std::optional<std::string>& until,
-                                       const std::string& reason) {
+Status ProviderKeyStore::set_provider_pause(int64_t provider_id,
+                                            const std::optional<std::string>& until,
+                                            const std::string& reason) {
     return db_.transaction(
         [&](soci::session& s) {
             long long pid = provider_id;
@@ -162,36 +164,6 @@ Status ConfigStore::set_provider_pause(int64_t provider_id, const std::optional<
             s << kBump;
         },
         "pausing a provider");
-}
-
-Result<std::map<std::string, std::string>> ConfigStore::settings() {
-    try {
-        std::map<std::string, std::string> out;
-        db_.with_session([&](soci::session& s) {
-            std::string key, value;
-            soci::statement st = (s.prepare << "SELECT key, value FROM system_settings",
-                                  soci::into(key), soci::into(value));
-            st.execute();
-            while (st.fetch())
-                out[key] = value;
-        });
-        return out;
-    } catch (...) {
-        return classify_store_error("reading settings");
-    }
-}
-
-Status ConfigStore::set_setting(const std::string& key, const std::string& value) {
-    return db_.transaction(
-        [&](soci::session& s) {
-            s << "INSERT INTO system_settings (key, value) VALUES (:k, :v) ON CONFLICT (key) DO "
-                 "UPDATE SET "
-                 "value = excluded.value, updated_at = " +
-                     std::string(db_.now_sql()),
-                soci::use(key, "k"), soci::use(value, "v");
-            s << kBump;
-        },
-        "saving a setting");
 }
 
 namespace {
@@ -215,7 +187,7 @@ int64_t get_int64(const soci::row& row, std::size_t i) {
 
 }  // namespace
 
-Result<std::vector<ModelPauseRecord>> ConfigStore::list_model_pauses() {
+Result<std::vector<ModelPauseRecord>> ProviderKeyStore::list_model_pauses() {
     try {
         std::vector<ModelPauseRecord> out;
         db_.with_session([&](soci::session& s) {
@@ -240,7 +212,7 @@ Result<std::vector<ModelPauseRecord>> ConfigStore::list_model_pauses() {
     }
 }
 
-Status ConfigStore::set_model_pause(const ModelPauseRecord& p) {
+Status ProviderKeyStore::set_model_pause(const ModelPauseRecord& p) {
     return db_.transaction(
         [&](soci::session& s) {
             long long pid = p.provider_id, kid = p.key_id, length = p.length_ms;
@@ -260,8 +232,8 @@ Status ConfigStore::set_model_pause(const ModelPauseRecord& p) {
         "pausing a model on a provider key");
 }
 
-Status ConfigStore::clear_model_pauses(int64_t provider_id, int64_t key_id,
-                                       const std::string& model) {
+Status ProviderKeyStore::clear_model_pauses(int64_t provider_id, int64_t key_id,
+                                            const std::string& model) {
     return db_.transaction(
         [&](soci::session& s) {
             long long pid = provider_id, kid = key_id;

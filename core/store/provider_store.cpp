@@ -1,6 +1,6 @@
-#include <soci/soci.h>
+#include "store/provider_store.hpp"
 
-#include "store/config_store.hpp"
+#include <soci/soci.h>
 
 namespace modelgate::core::store {
 
@@ -68,7 +68,7 @@ std::vector<ProviderRecord> select_providers(soci::session& s, const Database& d
 
 }  // namespace
 
-Result<std::vector<ProviderRecord>> ConfigStore::list_providers() {
+Result<std::vector<ProviderRecord>> ProviderStore::list_providers() {
     try {
         return db_.with_session(
             [&](soci::session& s) { return select_providers(s, db_, "", std::nullopt); });
@@ -77,7 +77,7 @@ Result<std::vector<ProviderRecord>> ConfigStore::list_providers() {
     }
 }
 
-Result<std::optional<ProviderRecord>> ConfigStore::get_provider(int64_t id) {
+Result<std::optional<ProviderRecord>> ProviderStore::get_provider(int64_t id) {
     try {
         auto rows = db_.with_session(
             [&](soci::session& s) { return select_providers(s, db_, "WHERE id = :id", id); });
@@ -88,7 +88,7 @@ Result<std::optional<ProviderRecord>> ConfigStore::get_provider(int64_t id) {
     }
 }
 
-Result<int64_t> ConfigStore::create_provider(const ProviderRecord& p) {
+Result<int64_t> ProviderStore::create_provider(const ProviderRecord& p) {
     try {
         long long id = 0;
         int merge = p.merge_consecutive_messages ? 1 : 0, active = p.is_active ? 1 : 0;
@@ -117,7 +117,7 @@ Result<int64_t> ConfigStore::create_provider(const ProviderRecord& p) {
     }
 }
 
-Status ConfigStore::update_provider(const ProviderRecord& p) {
+Status ProviderStore::update_provider(const ProviderRecord& p) {
     try {
         int merge = p.merge_consecutive_messages ? 1 : 0, active = p.is_active ? 1 : 0;
         long long id = p.id;
@@ -146,7 +146,7 @@ Status ConfigStore::update_provider(const ProviderRecord& p) {
     }
 }
 
-Status ConfigStore::delete_provider(int64_t id, bool force) {
+Status ProviderStore::delete_provider(int64_t id, bool force) {
     try {
         long long pid = id;
         bool blocked = false;
@@ -180,24 +180,6 @@ Status ConfigStore::delete_provider(int64_t id, bool force) {
     } catch (...) {
         return classify_store_error("deleting a provider");
     }
-}
-
-Result<int64_t> ConfigStore::config_version() {
-    try {
-        long long v = 0;
-        db_.with_session([&](soci::session& s) {
-            s << "SELECT version FROM config_state WHERE id = 1", soci::into(v);
-        });
-        return static_cast<int64_t>(v);
-    } catch (...) {
-        return database_error("reading the configuration version");
-    }
-}
-
-Status ConfigStore::bump_config_version() {
-    return db_.transaction(
-        [](soci::session& s) { s << "UPDATE config_state SET version = version + 1 WHERE id = 1"; },
-        "bumping the configuration version");
 }
 
 Error classify_store_error(const char* what) {

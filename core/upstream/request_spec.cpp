@@ -1,6 +1,6 @@
 #include "upstream/request_spec.hpp"
 
-#include "http/request_util.hpp"
+#include "util/text.hpp"
 
 namespace modelgate::core::upstream {
 
@@ -12,11 +12,11 @@ void fill_request_spec(host::UpstreamRequest&& request, const std::string& user_
     // Where the secret would go: Authorization, or the adapter's own header.
     std::string secret_header = request.secret_placement == MG_SECRET_BEARER ? "authorization"
                                 : request.secret_placement == MG_SECRET_HEADER
-                                    ? http::lower(request.secret_header)
+                                    ? ascii_lower(request.secret_header)
                                     : std::string();
     bool has_user_agent = false, has_secret_header = false;
     for (const auto& [name, value] : request.headers) {
-        std::string lower_name = http::lower(name);
+        std::string lower_name = ascii_lower(name);
         if (lower_name == "user-agent") has_user_agent = true;
         if (!secret_header.empty() && lower_name == secret_header) has_secret_header = true;
         spec.headers.push_back(name + ": " + value);

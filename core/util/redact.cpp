@@ -3,16 +3,11 @@
 #include <array>
 #include <cctype>
 
+#include "util/text.hpp"
+
 namespace modelgate::core {
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 bool token_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
@@ -51,7 +46,7 @@ std::string clip_utf8(std::string_view s, std::size_t max_bytes) {
 std::string redact(std::string_view text, std::size_t max_len) {
     std::string out;
     out.reserve(text.size());
-    std::string low = lower(text);
+    std::string low = ascii_lower(text);
     std::size_t i = 0;
     while (i < text.size()) {
         // "Bearer <token>"

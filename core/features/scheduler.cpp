@@ -1,4 +1,4 @@
-#include "app/scheduler.hpp"
+#include "features/scheduler.hpp"
 
 #include <algorithm>
 

@@ -1,16 +1,15 @@
-#include "app/feature_host.hpp"
+#include "features/host_services.hpp"
 
 #include <deque>
 #include <modelgate/header_block.hpp>
 #include <modelgate/sink.hpp>
 
-#include "admin/admin_api.hpp"
 #include "domain/api_key_auth.hpp"
 #include "http/request_util.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
 
-namespace modelgate::core {
+namespace modelgate::core::features {
 
 namespace {
 
@@ -40,28 +39,15 @@ nlohmann::json column_value(const soci::row& row, std::size_t i) {
 
 }  // namespace
 
-int32_t App::FeatureHost::register_route(const std::string& plugin_id, std::string_view method,
-                                         std::string_view prefix, int32_t access, mg_route_fn fn,
-                                         void* user) {
-    std::string m(method), p(prefix);
-    if (p.empty() || p.front() != '/' || p.rfind("/v1", 0) == 0 || p == "/" ||
-        p.rfind("/admin/api/auth", 0) == 0) {
-        MG_ERROR("plugins", plugin_id << " may not register routes under '" << p << "'");
-        return MG_ERR_INVALID;
-    }
-    auto& router = app_.server_state_->router;
-    if (router.has_prefix(m, p)) {
-        MG_ERROR("plugins", plugin_id << ": route prefix " << p << " is already taken");
-        return MG_ERR_INVALID;
-    }
-    App* app = &app_;
+http::RouteOptions HostServices::route_options(int32_t access) const {
     http::RouteOptions options;
     options.max_body = kMaxPluginBodyBytes;
+    const HostDeps* d = &d_;
     if (access == MG_ROUTE_API_KEY) {
         // The same check as /v1, on the head: no key, no body.
-        options.admit = [app](const http::Request& head) {
+        options.admit = [d](const http::Request& head) {
             http::Admission a;
-            auto key = authenticate_api_key(*app->cache_->current(), head.header("authorization"),
+            auto key = authenticate_api_key(*d->config.current(), head.header("authorization"),
                                             unix_ms_now());
             if (key)
                 a.authenticated = true;
@@ -70,16 +56,34 @@ int32_t App::FeatureHost::register_route(const std::string& plugin_id, std::stri
             return a;
         };
     } else if (access == MG_ROUTE_ADMIN) {
-        options.admit = [app](const http::Request& head) {
+        options.admit = [d](const http::Request& head) {
             http::Admission a;
-            a.authenticated = app->admin_auth_->known_session(head.cookie(admin::kSessionCookie));
+            a.authenticated = d->admin_auth.known_session(head.cookie(auth::kSessionCookie));
             return a;
         };
     }
+    return options;
+}
+
+int32_t HostServices::register_route(const std::string& plugin_id, std::string_view method,
+                                     std::string_view prefix, int32_t access, mg_route_fn fn,
+                                     void* user) {
+    std::string m(method), p(prefix);
+    if (p.empty() || p.front() != '/' || p.rfind("/v1", 0) == 0 || p == "/" ||
+        p.rfind("/admin/api/auth", 0) == 0) {
+        MG_ERROR("plugins", plugin_id << " may not register routes under '" << p << "'");
+        return MG_ERR_INVALID;
+    }
+    auto& router = d_.router;
+    if (router.has_prefix(m, p)) {
+        MG_ERROR("plugins", plugin_id << ": route prefix " << p << " is already taken");
+        return MG_ERR_INVALID;
+    }
+    HostDeps* d = &d_;
     router.add_prefix(
         m, p,
-        [app, fn, user, access, plugin_id](http::Request& request,
-                                           const http::ResponderPtr& responder) {
+        [d, fn, user, access, plugin_id](http::Request& request,
+                                         const http::ResponderPtr& responder) {
             // A JSON body too deeply nested for any JSON library is refused here,
             // for plugins that parse it with a recursive parser of their own.
             if (request.media_type().find("json") != std::string::npos &&
@@ -88,10 +92,10 @@ int32_t App::FeatureHost::register_route(const std::string& plugin_id, std::stri
                 return;
             }
             auto req = std::make_shared<http::Request>(std::move(request));
-            bool posted = app->workers_->post([app, req, responder, fn, user, access, plugin_id] {
+            bool posted = d->workers.post([d, req, responder, fn, user, access, plugin_id] {
                 std::string admin_user;
                 if (access == MG_ROUTE_ADMIN) {
-                    auto u = app->admin_auth_->check(req->cookie(admin::kSessionCookie));
+                    auto u = d->admin_auth.check(req->cookie(auth::kSessionCookie));
                     if (!u) {
                         responder->send(http::error_response(
                             make_error(ErrorCode::unauthorized, "Log in first", "not_logged_in")));
@@ -103,7 +107,7 @@ int32_t App::FeatureHost::register_route(const std::string& plugin_id, std::stri
                 std::string key_name;
                 if (access == MG_ROUTE_API_KEY) {
                     // Checked again: the configuration may have changed since the head.
-                    auto key = authenticate_api_key(*app->cache_->current(),
+                    auto key = authenticate_api_key(*d->config.current(),
                                                     req->header("authorization"), unix_ms_now());
                     if (!key) {
                         responder->send(http::error_response(key.error()));
@@ -151,13 +155,13 @@ int32_t App::FeatureHost::register_route(const std::string& plugin_id, std::stri
                 responder->send(http::error_response(
                     make_error(ErrorCode::unavailable, "The gateway is shutting down.")));
         },
-        plugin_id, std::move(options));
+        plugin_id, route_options(access));
     MG_INFO("plugins", plugin_id << " serves " << m << " " << p << "*");
     return MG_OK;
 }
 
-int32_t App::FeatureHost::sql(std::string_view statement, std::string_view params_json,
-                              std::string& rows_json, std::string& err) {
+int32_t HostServices::sql(std::string_view statement, std::string_view params_json,
+                          std::string& rows_json, std::string& err) {
     auto params = parse_json(params_json.empty() ? std::string_view("[]") : params_json);
     if (!params.is_array()) {
         err = "params must be a JSON array, got: " + std::string(params_json.substr(0, 200));
@@ -165,7 +169,7 @@ int32_t App::FeatureHost::sql(std::string_view statement, std::string_view param
     }
     try {
         nlohmann::json rows = nlohmann::json::array();
-        app_.db_->with_session([&](soci::session& s) {
+        d_.database.with_session([&](soci::session& s) {
             std::deque<std::string> texts;
             std::deque<long long> ints;
             std::deque<double> doubles;
@@ -212,10 +216,10 @@ int32_t App::FeatureHost::sql(std::string_view statement, std::string_view param
     }
 }
 
-int32_t App::FeatureHost::register_job(const std::string& plugin_id, std::string_view name,
-                                       int64_t interval_seconds, mg_job_fn fn, void* user) {
+int32_t HostServices::register_job(const std::string& plugin_id, std::string_view name,
+                                   int64_t interval_seconds, mg_job_fn fn, void* user) {
     std::string job_name = plugin_id + ":" + std::string(name);
-    bool added = app_.scheduler_->add(
+    bool added = d_.scheduler.add(
         job_name, plugin_id, std::chrono::seconds(interval_seconds), [fn, user, job_name] {
             modelgate::sdk::StringSink summary;
             int32_t rc = fn(user, summary.get());
@@ -227,14 +231,14 @@ int32_t App::FeatureHost::register_job(const std::string& plugin_id, std::string
     return added ? MG_OK : MG_ERR_INVALID;
 }
 
-int32_t App::FeatureHost::llm_call(const std::string& plugin_id, std::string_view request_json,
-                                   std::string& response, std::string& err) {
-    return app_.proxy_->internal_call(plugin_id, request_json, response, err);
+int32_t HostServices::llm_call(const std::string& plugin_id, std::string_view request_json,
+                               std::string& response, std::string& err) {
+    return d_.proxy.internal_call(plugin_id, request_json, response, err);
 }
 
-void App::FeatureHost::withdraw(const std::string& plugin_id) {
-    app_.server_state_->router.remove_owner(plugin_id);
-    app_.scheduler_->remove_owner(plugin_id);
+void HostServices::withdraw(const std::string& plugin_id) {
+    d_.router.remove_owner(plugin_id);
+    d_.scheduler.remove_owner(plugin_id);
 }
 
-}  // namespace modelgate::core
+}  // namespace modelgate::core::features

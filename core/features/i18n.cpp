@@ -1,4 +1,4 @@
-#include "app/i18n.hpp"
+#include "features/i18n.hpp"
 
 #include <filesystem>
 #include <fstream>

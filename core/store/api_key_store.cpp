@@ -1,8 +1,8 @@
+#include "store/api_key_store.hpp"
+
 #include <soci/soci.h>
 
 #include <map>
-
-#include "store/config_store.hpp"
 
 namespace modelgate::core::store {
 
@@ -105,7 +105,7 @@ void write_allowlist(soci::session& s, long long key_id, const std::vector<int64
 
 }  // namespace
 
-Status ConfigStore::check_binding_ids(soci::session& s, const std::vector<int64_t>& ids) {
+Status ApiKeyStore::check_binding_ids(soci::session& s, const std::vector<int64_t>& ids) {
     for (int64_t b : ids) {
         long long bid = b, found = 0;
         s << "SELECT COUNT(*) FROM provider_models WHERE id = :id", soci::use(bid),
@@ -120,7 +120,7 @@ Status ConfigStore::check_binding_ids(soci::session& s, const std::vector<int64_
     return Ok{};
 }
 
-Result<std::vector<ApiKeyRecord>> ConfigStore::list_api_keys() {
+Result<std::vector<ApiKeyRecord>> ApiKeyStore::list_api_keys() {
     try {
         return db_.with_session(
             [&](soci::session& s) { return select_keys(s, db_, std::nullopt); });
@@ -129,7 +129,7 @@ Result<std::vector<ApiKeyRecord>> ConfigStore::list_api_keys() {
     }
 }
 
-Result<std::optional<ApiKeyRecord>> ConfigStore::get_api_key(int64_t id) {
+Result<std::optional<ApiKeyRecord>> ApiKeyStore::get_api_key(int64_t id) {
     try {
         auto keys = db_.with_session([&](soci::session& s) { return select_keys(s, db_, id); });
         if (keys.empty()) return std::optional<ApiKeyRecord>();
@@ -139,7 +139,7 @@ Result<std::optional<ApiKeyRecord>> ConfigStore::get_api_key(int64_t id) {
     }
 }
 
-Result<int64_t> ConfigStore::create_api_key(const ApiKeyRecord& k) {
+Result<int64_t> ApiKeyStore::create_api_key(const ApiKeyRecord& k) {
     try {
         long long id = 0;
         int active = k.is_active;
@@ -164,7 +164,7 @@ Result<int64_t> ConfigStore::create_api_key(const ApiKeyRecord& k) {
     }
 }
 
-Status ConfigStore::update_api_key(const ApiKeyRecord& k) {
+Status ApiKeyStore::update_api_key(const ApiKeyRecord& k) {
     try {
         long long id = k.id;
         int active = k.is_active;
@@ -187,7 +187,7 @@ Status ConfigStore::update_api_key(const ApiKeyRecord& k) {
     }
 }
 
-Status ConfigStore::delete_api_key(int64_t id) {
+Status ApiKeyStore::delete_api_key(int64_t id) {
     return db_.transaction(
         [&](soci::session& s) {
             long long kid = id;
@@ -197,7 +197,7 @@ Status ConfigStore::delete_api_key(int64_t id) {
         "deleting an API key");
 }
 
-Status ConfigStore::touch_api_keys(const std::vector<std::pair<int64_t, std::string>>& last_used) {
+Status ApiKeyStore::touch_api_keys(const std::vector<std::pair<int64_t, std::string>>& last_used) {
     if (last_used.empty()) return Ok{};
     return db_.transaction(
         [&](soci::session& s) {
@@ -210,7 +210,7 @@ Status ConfigStore::touch_api_keys(const std::vector<std::pair<int64_t, std::str
         "recording API key use");
 }
 
-Result<int64_t> ConfigStore::create_time_rule(const TimeRuleRecord& r) {
+Result<int64_t> ApiKeyStore::create_time_rule(const TimeRuleRecord& r) {
     try {
         long long id = 0, key = r.api_key_id;
         int allowed = r.allowed;
@@ -232,7 +232,7 @@ Result<int64_t> ConfigStore::create_time_rule(const TimeRuleRecord& r) {
     }
 }
 
-Status ConfigStore::update_time_rule(const TimeRuleRecord& r) {
+Status ApiKeyStore::update_time_rule(const TimeRuleRecord& r) {
     return db_.transaction(
         [&](soci::session& s) {
             long long id = r.id, key = r.api_key_id;
@@ -250,7 +250,7 @@ Status ConfigStore::update_time_rule(const TimeRuleRecord& r) {
         "updating a time rule");
 }
 
-Status ConfigStore::delete_time_rule(int64_t api_key_id, int64_t rule_id) {
+Status ApiKeyStore::delete_time_rule(int64_t api_key_id, int64_t rule_id) {
     return db_.transaction(
         [&](soci::session& s) {
             long long id = rule_id, key = api_key_id;
