@@ -95,6 +95,33 @@ class AdminApi {
     void register_keys(http::Router& router);
     void register_logs(http::Router& router);
 
+    // The handlers of the route tables above, one per route.
+    std::optional<Error> validate_provider(const store::ProviderRecord& p);
+    AdminResponse provider_answer(int64_t id);
+    AdminResponse list_providers(AdminRequest& req);
+    AdminResponse create_provider(AdminRequest& req);
+    AdminResponse update_provider(AdminRequest& req);
+    AdminResponse sync_models(AdminRequest& req);
+    AdminResponse delete_provider(AdminRequest& req);
+    AdminResponse list_api_keys(AdminRequest& req);
+    AdminResponse get_api_key(AdminRequest& req);
+    AdminResponse create_api_key(AdminRequest& req);
+    AdminResponse update_api_key(AdminRequest& req);
+    AdminResponse delete_api_key(AdminRequest& req);
+    AdminResponse list_time_rules(AdminRequest& req);
+    AdminResponse create_time_rule(AdminRequest& req);
+    AdminResponse list_models(AdminRequest& req);
+    AdminResponse create_model(AdminRequest& req);
+    AdminResponse update_model(AdminRequest& req);
+    AdminResponse delete_model(AdminRequest& req);
+    AdminResponse list_bindings(AdminRequest& req);
+    AdminResponse create_binding(AdminRequest& req);
+    AdminResponse update_binding(AdminRequest& req);
+    AdminResponse delete_binding(AdminRequest& req);
+    AdminResponse list_all_bindings(AdminRequest& req);
+    AdminResponse update_provider_key(AdminRequest& req);
+    AdminResponse delete_provider_key(AdminRequest& req);
+
     // After a change: rebuild this instance's routing snapshot now.
     void reload();
     Status apply_default_key(int64_t provider_id, const nlohmann::json& body);

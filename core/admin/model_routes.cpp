@@ -71,161 +71,177 @@ Error not_found(const char* what) {
 }  // namespace
 
 void AdminApi::register_models(http::Router& router) {
-    route(router, "GET", "/admin/api/models", [this](AdminRequest&) {
-        auto list = ctx_.store.list_models();
-        if (!list) return AdminResponse::error(list.error());
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& m : list.value())
-            out.push_back(model_json(m));
-        return AdminResponse::ok({{"models", out}});
-    });
-
-    route(router, "POST", "/admin/api/models", [this](AdminRequest& req) {
-        auto body = parse_body(req);
-        if (!body) return AdminResponse::error(body.error());
-        store::ModelRecord m;
-        if (auto err = apply_model_fields(body.value(), m, true)) return AdminResponse::error(*err);
-        auto id = ctx_.store.create_model(m);
-        if (!id) return AdminResponse::error(id.error());
-        reload();
-        return AdminResponse::ok({{"id", id.value()}, {"name", m.name}}, 201);
-    });
-
-    route(router, "PUT", "/admin/api/models/{id}", [this](AdminRequest& req) {
-        auto body = parse_body(req);
-        if (!body) return AdminResponse::error(body.error());
-        auto existing = ctx_.store.get_model(req.id_param("id"));
-        if (!existing) return AdminResponse::error(existing.error());
-        if (!existing.value()) return AdminResponse::error(not_found("model"));
-        store::ModelRecord m = *existing.value();
-        if (auto err = apply_model_fields(body.value(), m, false))
-            return AdminResponse::error(*err);
-        if (auto st = ctx_.store.update_model(m); !st) return AdminResponse::error(st.error());
-        reload();
-        return AdminResponse::ok({{"id", m.id}});
-    });
-
-    route(router, "DELETE", "/admin/api/models/{id}", [this](AdminRequest& req) {
-        int64_t id = req.id_param("id");
-        auto existing = ctx_.store.get_model(id);
-        if (!existing) return AdminResponse::error(existing.error());
-        if (!existing.value()) return AdminResponse::error(not_found("model"));
-        if (auto st = ctx_.store.delete_model(id); !st) return AdminResponse::error(st.error());
-        reload();
-        return AdminResponse::ok({{"deleted", true}});
-    });
-
-    route(router, "GET", "/admin/api/providers/{id}/models", [this](AdminRequest& req) {
-        int64_t pid = req.id_param("id");
-        auto provider = ctx_.store.get_provider(pid);
-        if (!provider) return AdminResponse::error(provider.error());
-        if (!provider.value()) return AdminResponse::error(not_found("provider"));
-        auto list = ctx_.store.list_bindings(pid);
-        if (!list) return AdminResponse::error(list.error());
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& b : list.value())
-            out.push_back(binding_json(b));
-        return AdminResponse::ok({{"provider_id", pid}, {"bindings", out}});
-    });
+    route(router, "GET", "/admin/api/models",
+          [this](AdminRequest& req) { return list_models(req); });
+    route(router, "POST", "/admin/api/models",
+          [this](AdminRequest& req) { return create_model(req); });
+    route(router, "PUT", "/admin/api/models/{id}",
+          [this](AdminRequest& req) { return update_model(req); });
+    route(router, "DELETE", "/admin/api/models/{id}",
+          [this](AdminRequest& req) { return delete_model(req); });
+    route(router, "GET", "/admin/api/providers/{id}/models",
+          [this](AdminRequest& req) { return list_bindings(req); });
 
     // Binds a model to a provider. Takes model_id, or model (a name; the model is
     // created when it does not exist yet).
-    route(router, "POST", "/admin/api/providers/{id}/models", [this](AdminRequest& req) {
-        auto body = parse_body(req);
-        if (!body) return AdminResponse::error(body.error());
-        int64_t pid = req.id_param("id");
-        auto provider = ctx_.store.get_provider(pid);
-        if (!provider) return AdminResponse::error(provider.error());
-        if (!provider.value()) return AdminResponse::error(not_found("provider"));
-        Fields f(body.value());
-        auto model_id = f.integer("model_id", 1, INT64_MAX);
-        auto model_name = f.text("model", 100);
-        store::BindingRecord b;
-        b.provider_id = pid;
-        if (f.has("model_name_override"))
-            b.model_name_override = f.text("model_name_override", 100);
-        if (auto v = f.boolean("is_active")) b.is_active = *v;
-        if (f.error()) return AdminResponse::error(*f.error());
-        if (model_id) {
-            auto m = ctx_.store.get_model(*model_id);
-            if (!m) return AdminResponse::error(m.error());
-            if (!m.value()) return AdminResponse::error(not_found("model"));
-            b.model_id = *model_id;
-        } else if (model_name && !model_name->empty()) {
-            auto m = ctx_.store.find_model_by_name(*model_name);
-            if (!m) return AdminResponse::error(m.error());
-            if (m.value()) {
-                b.model_id = m.value()->id;
-            } else {
-                store::ModelRecord created;
-                created.name = *model_name;
-                auto id = ctx_.store.create_model(created);
-                if (!id) return AdminResponse::error(id.error());
-                b.model_id = id.value();
-            }
+    route(router, "POST", "/admin/api/providers/{id}/models",
+          [this](AdminRequest& req) { return create_binding(req); });
+    route(router, "PUT", "/admin/api/providers/{id}/models/{pm_id}",
+          [this](AdminRequest& req) { return update_binding(req); });
+    route(router, "DELETE", "/admin/api/providers/{id}/models/{pm_id}",
+          [this](AdminRequest& req) { return delete_binding(req); });
+    route(router, "GET", "/admin/api/provider-models",
+          [this](AdminRequest& req) { return list_all_bindings(req); });
+}
+
+AdminResponse AdminApi::list_models(AdminRequest&) {
+    auto list = ctx_.store.list_models();
+    if (!list) return AdminResponse::error(list.error());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& m : list.value())
+        out.push_back(model_json(m));
+    return AdminResponse::ok({{"models", out}});
+}
+
+AdminResponse AdminApi::create_model(AdminRequest& req) {
+    auto body = parse_body(req);
+    if (!body) return AdminResponse::error(body.error());
+    store::ModelRecord m;
+    if (auto err = apply_model_fields(body.value(), m, true)) return AdminResponse::error(*err);
+    auto id = ctx_.store.create_model(m);
+    if (!id) return AdminResponse::error(id.error());
+    reload();
+    return AdminResponse::ok({{"id", id.value()}, {"name", m.name}}, 201);
+}
+
+AdminResponse AdminApi::update_model(AdminRequest& req) {
+    auto body = parse_body(req);
+    if (!body) return AdminResponse::error(body.error());
+    auto existing = ctx_.store.get_model(req.id_param("id"));
+    if (!existing) return AdminResponse::error(existing.error());
+    if (!existing.value()) return AdminResponse::error(not_found("model"));
+    store::ModelRecord m = *existing.value();
+    if (auto err = apply_model_fields(body.value(), m, false)) return AdminResponse::error(*err);
+    if (auto st = ctx_.store.update_model(m); !st) return AdminResponse::error(st.error());
+    reload();
+    return AdminResponse::ok({{"id", m.id}});
+}
+
+AdminResponse AdminApi::delete_model(AdminRequest& req) {
+    int64_t id = req.id_param("id");
+    auto existing = ctx_.store.get_model(id);
+    if (!existing) return AdminResponse::error(existing.error());
+    if (!existing.value()) return AdminResponse::error(not_found("model"));
+    if (auto st = ctx_.store.delete_model(id); !st) return AdminResponse::error(st.error());
+    reload();
+    return AdminResponse::ok({{"deleted", true}});
+}
+
+AdminResponse AdminApi::list_bindings(AdminRequest& req) {
+    int64_t pid = req.id_param("id");
+    auto provider = ctx_.store.get_provider(pid);
+    if (!provider) return AdminResponse::error(provider.error());
+    if (!provider.value()) return AdminResponse::error(not_found("provider"));
+    auto list = ctx_.store.list_bindings(pid);
+    if (!list) return AdminResponse::error(list.error());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& b : list.value())
+        out.push_back(binding_json(b));
+    return AdminResponse::ok({{"provider_id", pid}, {"bindings", out}});
+}
+
+AdminResponse AdminApi::create_binding(AdminRequest& req) {
+    auto body = parse_body(req);
+    if (!body) return AdminResponse::error(body.error());
+    int64_t pid = req.id_param("id");
+    auto provider = ctx_.store.get_provider(pid);
+    if (!provider) return AdminResponse::error(provider.error());
+    if (!provider.value()) return AdminResponse::error(not_found("provider"));
+    Fields f(body.value());
+    auto model_id = f.integer("model_id", 1, INT64_MAX);
+    auto model_name = f.text("model", 100);
+    store::BindingRecord b;
+    b.provider_id = pid;
+    if (f.has("model_name_override")) b.model_name_override = f.text("model_name_override", 100);
+    if (auto v = f.boolean("is_active")) b.is_active = *v;
+    if (f.error()) return AdminResponse::error(*f.error());
+    if (model_id) {
+        auto m = ctx_.store.get_model(*model_id);
+        if (!m) return AdminResponse::error(m.error());
+        if (!m.value()) return AdminResponse::error(not_found("model"));
+        b.model_id = *model_id;
+    } else if (model_name && !model_name->empty()) {
+        auto m = ctx_.store.find_model_by_name(*model_name);
+        if (!m) return AdminResponse::error(m.error());
+        if (m.value()) {
+            b.model_id = m.value()->id;
         } else {
-            return AdminResponse::error(make_error(ErrorCode::invalid_request,
-                                                   "Give 'model_id' or 'model' (a model name)",
-                                                   "invalid_field"));
+            store::ModelRecord created;
+            created.name = *model_name;
+            auto id = ctx_.store.create_model(created);
+            if (!id) return AdminResponse::error(id.error());
+            b.model_id = id.value();
         }
-        if (b.model_name_override && b.model_name_override->find('/') == 0) {
-            return AdminResponse::error(make_error(ErrorCode::invalid_request,
-                                                   "'model_name_override' must not start with '/'",
-                                                   "invalid_field"));
-        }
-        auto id = ctx_.store.create_binding(b);
-        if (!id) return AdminResponse::error(id.error());
-        reload();
-        auto created = ctx_.store.get_binding(id.value());
-        if (created && created.value())
-            return AdminResponse::ok(binding_json(*created.value()), 201);
-        return AdminResponse::ok({{"id", id.value()}}, 201);
-    });
+    } else {
+        return AdminResponse::error(make_error(ErrorCode::invalid_request,
+                                               "Give 'model_id' or 'model' (a model name)",
+                                               "invalid_field"));
+    }
+    if (b.model_name_override && b.model_name_override->find('/') == 0) {
+        return AdminResponse::error(make_error(ErrorCode::invalid_request,
+                                               "'model_name_override' must not start with '/'",
+                                               "invalid_field"));
+    }
+    auto id = ctx_.store.create_binding(b);
+    if (!id) return AdminResponse::error(id.error());
+    reload();
+    auto created = ctx_.store.get_binding(id.value());
+    if (created && created.value()) return AdminResponse::ok(binding_json(*created.value()), 201);
+    return AdminResponse::ok({{"id", id.value()}}, 201);
+}
 
-    route(router, "PUT", "/admin/api/providers/{id}/models/{pm_id}", [this](AdminRequest& req) {
-        auto body = parse_body(req);
-        if (!body) return AdminResponse::error(body.error());
-        auto existing = ctx_.store.get_binding(req.id_param("pm_id"));
-        if (!existing) return AdminResponse::error(existing.error());
-        if (!existing.value() || existing.value()->provider_id != req.id_param("id")) {
-            return AdminResponse::error(not_found("binding"));
-        }
-        store::BindingRecord b = *existing.value();
-        Fields f(body.value());
-        if (f.has("model_name_override"))
-            b.model_name_override = f.text("model_name_override", 100);
-        if (auto v = f.boolean("is_active")) b.is_active = *v;
-        if (f.error()) return AdminResponse::error(*f.error());
-        b.source = "manual";  // edited by hand: the model sync leaves it alone from now on
-        if (auto st = ctx_.store.update_binding(b); !st) return AdminResponse::error(st.error());
-        reload();
-        return AdminResponse::ok({{"id", b.id}});
-    });
+AdminResponse AdminApi::update_binding(AdminRequest& req) {
+    auto body = parse_body(req);
+    if (!body) return AdminResponse::error(body.error());
+    auto existing = ctx_.store.get_binding(req.id_param("pm_id"));
+    if (!existing) return AdminResponse::error(existing.error());
+    if (!existing.value() || existing.value()->provider_id != req.id_param("id")) {
+        return AdminResponse::error(not_found("binding"));
+    }
+    store::BindingRecord b = *existing.value();
+    Fields f(body.value());
+    if (f.has("model_name_override")) b.model_name_override = f.text("model_name_override", 100);
+    if (auto v = f.boolean("is_active")) b.is_active = *v;
+    if (f.error()) return AdminResponse::error(*f.error());
+    b.source = "manual";  // edited by hand: the model sync leaves it alone from now on
+    if (auto st = ctx_.store.update_binding(b); !st) return AdminResponse::error(st.error());
+    reload();
+    return AdminResponse::ok({{"id", b.id}});
+}
 
-    route(router, "DELETE", "/admin/api/providers/{id}/models/{pm_id}", [this](AdminRequest& req) {
-        auto existing = ctx_.store.get_binding(req.id_param("pm_id"));
-        if (!existing) return AdminResponse::error(existing.error());
-        if (!existing.value() || existing.value()->provider_id != req.id_param("id")) {
-            return AdminResponse::error(not_found("binding"));
-        }
-        if (auto st = ctx_.store.delete_binding(existing.value()->id); !st)
-            return AdminResponse::error(st.error());
-        reload();
-        return AdminResponse::ok({{"deleted", true}});
-    });
+AdminResponse AdminApi::delete_binding(AdminRequest& req) {
+    auto existing = ctx_.store.get_binding(req.id_param("pm_id"));
+    if (!existing) return AdminResponse::error(existing.error());
+    if (!existing.value() || existing.value()->provider_id != req.id_param("id")) {
+        return AdminResponse::error(not_found("binding"));
+    }
+    if (auto st = ctx_.store.delete_binding(existing.value()->id); !st)
+        return AdminResponse::error(st.error());
+    reload();
+    return AdminResponse::ok({{"deleted", true}});
+}
 
-    route(router, "GET", "/admin/api/provider-models", [this](AdminRequest&) {
-        auto list = ctx_.store.list_bindings();
-        if (!list) return AdminResponse::error(list.error());
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& b : list.value()) {
-            if (!b.is_active) continue;
-            nlohmann::json j = binding_json(b);
-            j["display_name"] = b.provider_name + " - " + public_name(b);
-            out.push_back(j);
-        }
-        return AdminResponse::ok({{"provider_models", out}});
-    });
+AdminResponse AdminApi::list_all_bindings(AdminRequest&) {
+    auto list = ctx_.store.list_bindings();
+    if (!list) return AdminResponse::error(list.error());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& b : list.value()) {
+        if (!b.is_active) continue;
+        nlohmann::json j = binding_json(b);
+        j["display_name"] = b.provider_name + " - " + public_name(b);
+        out.push_back(j);
+    }
+    return AdminResponse::ok({{"provider_models", out}});
 }
 
 }  // namespace modelgate::core::admin

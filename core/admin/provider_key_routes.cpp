@@ -172,50 +172,55 @@ void AdminApi::register_provider_keys(http::Router& router) {
               return AdminResponse::ok({{"id", id.value()}, {"api_key", k.api_key_hint}}, 201);
           });
 
-    route(router, "PUT", "/admin/api/providers/{id}/keys/{key_id}", [this](AdminRequest& req) {
-        auto body = parse_body(req);
-        if (!body) return AdminResponse::error(body.error());
-        int64_t pid = req.id_param("id");
-        auto existing = ctx_.store.get_provider_key(req.id_param("key_id"));
-        if (!existing) return AdminResponse::error(existing.error());
-        if (!existing.value() || existing.value()->provider_id != pid)
-            return AdminResponse::error(not_found("provider key"));
-        store::ProviderKeyRecord k = *existing.value();
-        bool resume = false;
-        if (auto err = apply_key_fields(body.value(), k, ctx_.secrets, false, &resume))
-            return AdminResponse::error(*err);
-        {
-            // With the pause writer held, so a pause still on its way to the
-            // database cannot land after this resume.
-            std::lock_guard lock(ctx_.cache.pause_write_mutex());
-            if (auto st = ctx_.store.update_provider_key(k); !st) {
-                return AdminResponse::error(st.error().code == ErrorCode::conflict ? duplicate_key()
-                                                                                   : st.error());
-            }
-            if (resume) {
-                if (auto st = ctx_.store.clear_model_pauses(pid, k.id); !st)
-                    return AdminResponse::error(st.error());
-                if (auto pool = ctx_.cache.key_pool(pid)) pool->clear_pause(k.id);
-            }
-        }
-        reload();
-        auto updated = ctx_.store.get_provider_key(k.id);
-        if (!updated) return AdminResponse::error(updated.error());
-        if (!updated.value()) return AdminResponse::error(not_found("provider key"));
-        return AdminResponse::ok(key_json(*updated.value(), ctx_.cache.key_pool(pid).get()));
-    });
+    route(router, "PUT", "/admin/api/providers/{id}/keys/{key_id}",
+          [this](AdminRequest& req) { return update_provider_key(req); });
+    route(router, "DELETE", "/admin/api/providers/{id}/keys/{key_id}",
+          [this](AdminRequest& req) { return delete_provider_key(req); });
+}
 
-    route(router, "DELETE", "/admin/api/providers/{id}/keys/{key_id}", [this](AdminRequest& req) {
-        int64_t pid = req.id_param("id");
-        auto existing = ctx_.store.get_provider_key(req.id_param("key_id"));
-        if (!existing) return AdminResponse::error(existing.error());
-        if (!existing.value() || existing.value()->provider_id != pid)
-            return AdminResponse::error(not_found("provider key"));
-        if (auto st = ctx_.store.delete_provider_key(pid, existing.value()->id); !st)
-            return AdminResponse::error(st.error());
-        reload();
-        return AdminResponse::ok({{"deleted", true}});
-    });
+AdminResponse AdminApi::update_provider_key(AdminRequest& req) {
+    auto body = parse_body(req);
+    if (!body) return AdminResponse::error(body.error());
+    int64_t pid = req.id_param("id");
+    auto existing = ctx_.store.get_provider_key(req.id_param("key_id"));
+    if (!existing) return AdminResponse::error(existing.error());
+    if (!existing.value() || existing.value()->provider_id != pid)
+        return AdminResponse::error(not_found("provider key"));
+    store::ProviderKeyRecord k = *existing.value();
+    bool resume = false;
+    if (auto err = apply_key_fields(body.value(), k, ctx_.secrets, false, &resume))
+        return AdminResponse::error(*err);
+    {
+        // With the pause writer held, so a pause still on its way to the
+        // database cannot land after this resume.
+        std::lock_guard lock(ctx_.cache.pause_write_mutex());
+        if (auto st = ctx_.store.update_provider_key(k); !st) {
+            return AdminResponse::error(st.error().code == ErrorCode::conflict ? duplicate_key()
+                                                                               : st.error());
+        }
+        if (resume) {
+            if (auto st = ctx_.store.clear_model_pauses(pid, k.id); !st)
+                return AdminResponse::error(st.error());
+            if (auto pool = ctx_.cache.key_pool(pid)) pool->clear_pause(k.id);
+        }
+    }
+    reload();
+    auto updated = ctx_.store.get_provider_key(k.id);
+    if (!updated) return AdminResponse::error(updated.error());
+    if (!updated.value()) return AdminResponse::error(not_found("provider key"));
+    return AdminResponse::ok(key_json(*updated.value(), ctx_.cache.key_pool(pid).get()));
+}
+
+AdminResponse AdminApi::delete_provider_key(AdminRequest& req) {
+    int64_t pid = req.id_param("id");
+    auto existing = ctx_.store.get_provider_key(req.id_param("key_id"));
+    if (!existing) return AdminResponse::error(existing.error());
+    if (!existing.value() || existing.value()->provider_id != pid)
+        return AdminResponse::error(not_found("provider key"));
+    if (auto st = ctx_.store.delete_provider_key(pid, existing.value()->id); !st)
+        return AdminResponse::error(st.error());
+    reload();
+    return AdminResponse::ok({{"deleted", true}});
 }
 
 }  // namespace modelgate::core::admin

@@ -197,148 +197,159 @@ Status AdminApi::apply_default_key(int64_t provider_id, const nlohmann::json& bo
 }
 
 void AdminApi::register_providers(http::Router& router) {
-    // Checks that the adapter exists and accepts the configuration.
-    auto validate = [this](const store::ProviderRecord& p) -> std::optional<Error> {
-        const auto* plugin = ctx_.plugins.find_provider(p.adapter);
-        if (plugin == nullptr) {
-            std::string known;
-            for (const auto& id : ctx_.plugins.provider_ids())
-                known += (known.empty() ? "" : ", ") + id;
-            return make_error(
-                ErrorCode::invalid_request,
-                "No provider adapter '" + p.adapter + "' is loaded (available: " + known + ")",
-                "unknown_adapter");
-        }
-        auto options = parse_json(p.options);
-        take_gateway_options(options);
-        if (auto problem = open_extra_headers(options, ctx_.secrets)) {
-            return make_error(ErrorCode::invalid_request, *problem, "invalid_provider_config");
-        }
-        auto instance = host::Adapter::create(*plugin, p.name, p.base_url, options);
-        if (!instance.ok()) {
-            return make_error(ErrorCode::invalid_request, instance.failure->message,
-                              "invalid_provider_config");
-        }
-        return std::nullopt;
-    };
-    auto respond_one = [this](int64_t id) {
-        auto p = ctx_.store.get_provider(id);
-        if (!p) return AdminResponse::error(p.error());
-        if (!p.value())
-            return AdminResponse::error(
-                make_error(ErrorCode::not_found, "No such provider", "not_found"));
-        auto keys = ctx_.store.list_provider_keys(id);
-        if (!keys) return AdminResponse::error(keys.error());
-        auto pool = ctx_.cache.key_pool(id);
-        return AdminResponse::ok(provider_json(*p.value(), *ctx_.cache.current(),
-                                               summarize_keys(keys.value())[id], pool.get(),
-                                               ctx_.secrets));
-    };
-
-    route(router, "GET", "/admin/api/providers", [this](AdminRequest&) {
-        auto list = ctx_.store.list_providers();
-        if (!list) return AdminResponse::error(list.error());
-        auto keys = ctx_.store.list_provider_keys();
-        if (!keys) return AdminResponse::error(keys.error());
-        auto summaries = summarize_keys(keys.value());
-        auto snap = ctx_.cache.current();
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& p : list.value()) {
-            auto pool = ctx_.cache.key_pool(p.id);
-            out.push_back(provider_json(p, *snap, summaries[p.id], pool.get(), ctx_.secrets));
-        }
-        return AdminResponse::ok({{"providers", out}});
-    });
-
+    route(router, "GET", "/admin/api/providers",
+          [this](AdminRequest& req) { return list_providers(req); });
     route(router, "GET", "/admin/api/providers/{id}",
-          [respond_one](AdminRequest& req) { return respond_one(req.id_param("id")); });
+          [this](AdminRequest& req) { return provider_answer(req.id_param("id")); });
+    route(router, "POST", "/admin/api/providers",
+          [this](AdminRequest& req) { return create_provider(req); });
+    route(router, "PUT", "/admin/api/providers/{id}",
+          [this](AdminRequest& req) { return update_provider(req); });
+    route(router, "POST", "/admin/api/providers/{id}/sync-models",
+          [this](AdminRequest& req) { return sync_models(req); });
+    route(router, "DELETE", "/admin/api/providers/{id}",
+          [this](AdminRequest& req) { return delete_provider(req); });
+}
 
-    route(router, "POST", "/admin/api/providers", [this, validate](AdminRequest& req) {
-        auto body = parse_body(req);
-        if (!body) return AdminResponse::error(body.error());
-        store::ProviderRecord p;
-        if (auto err = apply_provider_fields(body.value(), p, true, ctx_.secrets))
-            return AdminResponse::error(*err);
-        if (auto err = validate(p)) return AdminResponse::error(*err);
-        auto id = ctx_.store.create_provider(p);
-        if (!id) return AdminResponse::error(id.error());
-        auto key = apply_default_key(id.value(), body.value());
+// Checks that the adapter exists and accepts the configuration.
+std::optional<Error> AdminApi::validate_provider(const store::ProviderRecord& p) {
+    const auto* plugin = ctx_.plugins.find_provider(p.adapter);
+    if (plugin == nullptr) {
+        std::string known;
+        for (const auto& id : ctx_.plugins.provider_ids())
+            known += (known.empty() ? "" : ", ") + id;
+        return make_error(
+            ErrorCode::invalid_request,
+            "No provider adapter '" + p.adapter + "' is loaded (available: " + known + ")",
+            "unknown_adapter");
+    }
+    auto options = parse_json(p.options);
+    take_gateway_options(options);
+    if (auto problem = open_extra_headers(options, ctx_.secrets)) {
+        return make_error(ErrorCode::invalid_request, *problem, "invalid_provider_config");
+    }
+    auto instance = host::Adapter::create(*plugin, p.name, p.base_url, options);
+    if (!instance.ok()) {
+        return make_error(ErrorCode::invalid_request, instance.failure->message,
+                          "invalid_provider_config");
+    }
+    return std::nullopt;
+}
+
+AdminResponse AdminApi::provider_answer(int64_t id) {
+    auto p = ctx_.store.get_provider(id);
+    if (!p) return AdminResponse::error(p.error());
+    if (!p.value())
+        return AdminResponse::error(
+            make_error(ErrorCode::not_found, "No such provider", "not_found"));
+    auto keys = ctx_.store.list_provider_keys(id);
+    if (!keys) return AdminResponse::error(keys.error());
+    auto pool = ctx_.cache.key_pool(id);
+    return AdminResponse::ok(provider_json(*p.value(), *ctx_.cache.current(),
+                                           summarize_keys(keys.value())[id], pool.get(),
+                                           ctx_.secrets));
+}
+
+AdminResponse AdminApi::list_providers(AdminRequest&) {
+    auto list = ctx_.store.list_providers();
+    if (!list) return AdminResponse::error(list.error());
+    auto keys = ctx_.store.list_provider_keys();
+    if (!keys) return AdminResponse::error(keys.error());
+    auto summaries = summarize_keys(keys.value());
+    auto snap = ctx_.cache.current();
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : list.value()) {
+        auto pool = ctx_.cache.key_pool(p.id);
+        out.push_back(provider_json(p, *snap, summaries[p.id], pool.get(), ctx_.secrets));
+    }
+    return AdminResponse::ok({{"providers", out}});
+}
+
+AdminResponse AdminApi::create_provider(AdminRequest& req) {
+    auto body = parse_body(req);
+    if (!body) return AdminResponse::error(body.error());
+    store::ProviderRecord p;
+    if (auto err = apply_provider_fields(body.value(), p, true, ctx_.secrets))
+        return AdminResponse::error(*err);
+    if (auto err = validate_provider(p)) return AdminResponse::error(*err);
+    auto id = ctx_.store.create_provider(p);
+    if (!id) return AdminResponse::error(id.error());
+    auto key = apply_default_key(id.value(), body.value());
+    reload();
+    if (!key) return AdminResponse::error(key.error());
+    return AdminResponse::ok({{"id", id.value()}, {"name", p.name}}, 201);
+}
+
+AdminResponse AdminApi::update_provider(AdminRequest& req) {
+    auto body = parse_body(req);
+    if (!body) return AdminResponse::error(body.error());
+    auto existing = ctx_.store.get_provider(req.id_param("id"));
+    if (!existing) return AdminResponse::error(existing.error());
+    if (!existing.value())
+        return AdminResponse::error(
+            make_error(ErrorCode::not_found, "No such provider", "not_found"));
+    store::ProviderRecord p = *existing.value();
+    if (auto err = apply_provider_fields(body.value(), p, false, ctx_.secrets))
+        return AdminResponse::error(*err);
+    if (auto err = validate_provider(p)) return AdminResponse::error(*err);
+    if (auto st = ctx_.store.update_provider(p); !st) return AdminResponse::error(st.error());
+    auto key = apply_default_key(p.id, body.value());
+    if (!key) {
         reload();
-        if (!key) return AdminResponse::error(key.error());
-        return AdminResponse::ok({{"id", id.value()}, {"name", p.name}}, 201);
-    });
-
-    route(router, "PUT", "/admin/api/providers/{id}", [this, validate](AdminRequest& req) {
-        auto body = parse_body(req);
-        if (!body) return AdminResponse::error(body.error());
-        auto existing = ctx_.store.get_provider(req.id_param("id"));
-        if (!existing) return AdminResponse::error(existing.error());
-        if (!existing.value())
-            return AdminResponse::error(
-                make_error(ErrorCode::not_found, "No such provider", "not_found"));
-        store::ProviderRecord p = *existing.value();
-        if (auto err = apply_provider_fields(body.value(), p, false, ctx_.secrets))
-            return AdminResponse::error(*err);
-        if (auto err = validate(p)) return AdminResponse::error(*err);
-        if (auto st = ctx_.store.update_provider(p); !st) return AdminResponse::error(st.error());
-        auto key = apply_default_key(p.id, body.value());
-        if (!key) {
-            reload();
-            return AdminResponse::error(key.error().code == ErrorCode::conflict
-                                            ? make_error(ErrorCode::conflict,
-                                                         "This upstream key is already in the "
-                                                         "provider's list.",
-                                                         "duplicate_key")
-                                            : key.error());
-        }
-        // As in the original, switching a provider on ends its cool-down.
-        if (body.value().value("is_active", false) == true) {
-            std::lock_guard lock(ctx_.cache.pause_write_mutex());
-            if (auto st = ctx_.store.set_provider_pause(p.id, std::nullopt, ""); !st)
-                return AdminResponse::error(st.error());
-            if (auto st = ctx_.store.clear_model_pauses(p.id, 0); !st)
-                return AdminResponse::error(st.error());
-            if (auto pool = ctx_.cache.key_pool(p.id)) pool->clear_pause(0);
-        }
-        reload();
-        return AdminResponse::ok({{"id", p.id}});
-    });
-
-    route(router, "POST", "/admin/api/providers/{id}/sync-models", [this](AdminRequest& req) {
-        int64_t id = req.id_param("id");
-        auto snap = ctx_.cache.current();
-        const ProviderRuntime* provider = nullptr;
-        for (const auto& [name, p] : snap->providers) {
-            if (p->id == id) provider = p.get();
-        }
-        if (provider == nullptr)
-            return AdminResponse::error(
-                make_error(ErrorCode::not_found, "No such provider", "not_found"));
-        auto report = sync_provider_models(*provider, ctx_.store, ctx_.upstreams.next());
-        reload();
-        if (!report) return AdminResponse::error(report.error());
-        const auto& r = report.value();
-        return AdminResponse::ok({{"synced", r.listed},
-                                  {"total", r.listed.size()},
-                                  {"created_models", r.created_models},
-                                  {"created_bindings", r.created_bindings},
-                                  {"reactivated", r.reactivated},
-                                  {"deactivated", r.deactivated}});
-    });
-
-    route(router, "DELETE", "/admin/api/providers/{id}", [this](AdminRequest& req) {
-        int64_t id = req.id_param("id");
-        auto existing = ctx_.store.get_provider(id);
-        if (!existing) return AdminResponse::error(existing.error());
-        if (!existing.value())
-            return AdminResponse::error(
-                make_error(ErrorCode::not_found, "No such provider", "not_found"));
-        if (auto st = ctx_.store.delete_provider(id, req.query_value("force") == "true"); !st) {
+        return AdminResponse::error(key.error().code == ErrorCode::conflict
+                                        ? make_error(ErrorCode::conflict,
+                                                     "This upstream key is already in the "
+                                                     "provider's list.",
+                                                     "duplicate_key")
+                                        : key.error());
+    }
+    // As in the original, switching a provider on ends its cool-down.
+    if (body.value().value("is_active", false) == true) {
+        std::lock_guard lock(ctx_.cache.pause_write_mutex());
+        if (auto st = ctx_.store.set_provider_pause(p.id, std::nullopt, ""); !st)
             return AdminResponse::error(st.error());
-        }
-        reload();
-        return AdminResponse::ok({{"deleted", true}});
-    });
+        if (auto st = ctx_.store.clear_model_pauses(p.id, 0); !st)
+            return AdminResponse::error(st.error());
+        if (auto pool = ctx_.cache.key_pool(p.id)) pool->clear_pause(0);
+    }
+    reload();
+    return AdminResponse::ok({{"id", p.id}});
+}
+
+AdminResponse AdminApi::sync_models(AdminRequest& req) {
+    int64_t id = req.id_param("id");
+    auto snap = ctx_.cache.current();
+    const ProviderRuntime* provider = nullptr;
+    for (const auto& [name, p] : snap->providers) {
+        if (p->id == id) provider = p.get();
+    }
+    if (provider == nullptr)
+        return AdminResponse::error(
+            make_error(ErrorCode::not_found, "No such provider", "not_found"));
+    auto report = sync_provider_models(*provider, ctx_.store, ctx_.upstreams.next());
+    reload();
+    if (!report) return AdminResponse::error(report.error());
+    const auto& r = report.value();
+    return AdminResponse::ok({{"synced", r.listed},
+                              {"total", r.listed.size()},
+                              {"created_models", r.created_models},
+                              {"created_bindings", r.created_bindings},
+                              {"reactivated", r.reactivated},
+                              {"deactivated", r.deactivated}});
+}
+
+AdminResponse AdminApi::delete_provider(AdminRequest& req) {
+    int64_t id = req.id_param("id");
+    auto existing = ctx_.store.get_provider(id);
+    if (!existing) return AdminResponse::error(existing.error());
+    if (!existing.value())
+        return AdminResponse::error(
+            make_error(ErrorCode::not_found, "No such provider", "not_found"));
+    if (auto st = ctx_.store.delete_provider(id, req.query_value("force") == "true"); !st) {
+        return AdminResponse::error(st.error());
+    }
+    reload();
+    return AdminResponse::ok({{"deleted", true}});
 }
 
 }  // namespace modelgate::core::admin
