@@ -27,6 +27,30 @@ RawClient::RawClient(uint16_t port) {
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+namespace {
+
+// The header lines after the status line of a response head, names in lower case.
+void read_headers(const std::string& head, RawResponse& r) {
+    std::size_t pos = 0;
+    while ((pos = head.find("\r\n", pos)) != std::string::npos) {
+        pos += 2;
+        std::size_t next = head.find("\r\n", pos);
+        std::string line =
+            head.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+        auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::string name = line.substr(0, colon);
+        for (char& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string value = line.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ')
+            value.erase(0, 1);
+        r.headers[name] = value;
+    }
+}
+
+}  // namespace
+
 RawClient::~RawClient() {
     if (fd_ >= 0) ::close(fd_);
 }
@@ -68,21 +92,7 @@ bool RawClient::try_parse(RawResponse& out) {
     std::string status_line = head.substr(0, pos);
     if (status_line.size() < 12) return false;
     r.status = std::atoi(status_line.c_str() + 9);
-    while (pos != std::string::npos) {
-        std::size_t next = head.find("\r\n", pos + 2);
-        std::string line =
-            head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
-        pos = next;
-        auto colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        std::string name = line.substr(0, colon);
-        for (char& c : name)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        std::string value = line.substr(colon + 1);
-        while (!value.empty() && value.front() == ' ')
-            value.erase(0, 1);
-        r.headers[name] = value;
-    }
+    read_headers(head, r);
     std::size_t body_start = end + 4;
     if (r.status == 100) {  // interim: its own "response"
         buf_.erase(0, body_start);
@@ -138,22 +148,7 @@ RawResponse RawClient::read_until_close(std::chrono::milliseconds timeout) {
     if (end == std::string::npos) return r;
     std::string head = buf_.substr(0, end);
     r.status = std::atoi(head.c_str() + 9);
-    std::size_t pos = 0;
-    while ((pos = head.find("\r\n", pos)) != std::string::npos) {
-        pos += 2;
-        std::size_t next = head.find("\r\n", pos);
-        std::string line =
-            head.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
-        auto colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        std::string name = line.substr(0, colon);
-        for (char& c : name)
-            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        std::string value = line.substr(colon + 1);
-        while (!value.empty() && value.front() == ' ')
-            value.erase(0, 1);
-        r.headers[name] = value;
-    }
+    read_headers(head, r);
     r.body = buf_.substr(end + 4);
     buf_.clear();
     return r;
