@@ -154,7 +154,7 @@ Result<int64_t> ApiKeyStore::create_api_key(const ApiKeyRecord& k) {
                 soci::use(k.name, "name"), soci::use(k.key_hash, "hash"),
                 soci::use(k.key_prefix, "prefix"), soci::use(active, "active"), soci::into(id);
             write_allowlist(s, id, k.allowed_binding_ids);
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
             tr.commit();
         });
         if (!check) return check.error();
@@ -177,7 +177,7 @@ Status ApiKeyStore::update_api_key(const ApiKeyRecord& k) {
                      std::string(db_.now_sql()) + " WHERE id = :id",
                 soci::use(k.name, "name"), soci::use(active, "active"), soci::use(id, "id");
             write_allowlist(s, id, k.allowed_binding_ids);
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
             tr.commit();
         });
         if (!check) return check.error();
@@ -192,7 +192,7 @@ Status ApiKeyStore::delete_api_key(int64_t id) {
         [&](soci::session& s) {
             long long kid = id;
             s << "DELETE FROM api_keys WHERE id = :id", soci::use(kid);
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
         },
         "deleting an API key");
 }
@@ -223,7 +223,7 @@ Result<int64_t> ApiKeyStore::create_time_rule(const TimeRuleRecord& r) {
                 soci::use(r.start_time, "st"), soci::use(r.end_time, "et"),
                 soci::use(r.start_date, "sd"), soci::use(r.end_date, "ed"),
                 soci::use(r.weekdays, "wd"), soci::into(id);
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
             tr.commit();
         });
         return static_cast<int64_t>(id);
@@ -245,7 +245,7 @@ Status ApiKeyStore::update_time_rule(const TimeRuleRecord& r) {
                 soci::use(r.end_time, "et"), soci::use(r.start_date, "sd"),
                 soci::use(r.end_date, "ed"), soci::use(r.weekdays, "wd"), soci::use(id, "id"),
                 soci::use(key, "k");
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
         },
         "updating a time rule");
 }
@@ -256,7 +256,7 @@ Status ApiKeyStore::delete_time_rule(int64_t api_key_id, int64_t rule_id) {
             long long id = rule_id, key = api_key_id;
             s << "DELETE FROM api_key_time_rules WHERE id = :id AND api_key_id = :k",
                 soci::use(id, "id"), soci::use(key, "k");
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
         },
         "deleting a time rule");
 }

@@ -100,6 +100,11 @@ class Database {
     unsigned long file_dev_ = 0, file_ino_ = 0;  // the SQLite file as opened
 };
 
+// Every change to the configuration tables runs this in its transaction: other
+// instances reload their routing snapshot when the version moves.
+inline constexpr const char* kBumpConfigVersion =
+    "UPDATE config_state SET version = version + 1 WHERE id = 1";
+
 // A transaction that takes the write lock when it begins. On SQLite a plain
 // BEGIN is deferred: a transaction that reads and then writes fails at once
 // with SQLITE_BUSY (busy_timeout does not apply) when another connection, such

@@ -163,7 +163,7 @@ Result<int64_t> ModelStore::create_model(const ModelRecord& m) {
                 soci::use(thinking, "thinking"), soci::use(m.thinking_budget, "budget"),
                 soci::use(multimodal, "mm"), soci::use(active, "active"),
                 soci::use(m.estimated_price, "price"), soci::into(id);
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
             tr.commit();
         });
         return static_cast<int64_t>(id);
@@ -188,7 +188,7 @@ Status ModelStore::update_model(const ModelRecord& m) {
                 soci::use(thinking, "thinking"), soci::use(m.thinking_budget, "budget"),
                 soci::use(multimodal, "mm"), soci::use(active, "active"),
                 soci::use(m.estimated_price, "price"), soci::use(id, "id");
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
             tr.commit();
         });
         return Ok{};
@@ -211,7 +211,7 @@ Status ModelStore::delete_model(int64_t id) {
                 return;
             }
             s << "DELETE FROM models WHERE id = :id", soci::use(mid);
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
             tr.commit();
         });
         if (blocked) {
@@ -264,7 +264,7 @@ Result<int64_t> ModelStore::create_binding(const BindingRecord& b) {
                 soci::use(pid, "pid"), soci::use(mid, "mid"),
                 soci::use(b.model_name_override, "ovr"), soci::use(active, "active"),
                 soci::use(b.source, "src"), soci::into(id);
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
             tr.commit();
         });
         return static_cast<int64_t>(id);
@@ -284,7 +284,7 @@ Status ModelStore::update_binding(const BindingRecord& b) {
                  "WHERE id = :id",
                 soci::use(b.model_name_override, "ovr"), soci::use(active, "active"),
                 soci::use(b.source, "src"), soci::use(id, "id");
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
             tr.commit();
         });
         return Ok{};
@@ -305,7 +305,7 @@ Status ModelStore::delete_binding(int64_t id) {
                 soci::use(bid), soci::into(referenced);
             if (referenced > 0) return;
             s << "DELETE FROM provider_models WHERE id = :id", soci::use(bid);
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
             tr.commit();
         });
         if (referenced > 0) {

@@ -51,8 +51,6 @@ std::vector<ProviderKeyRecord> select_keys(soci::session& s, const Database& db,
     return out;
 }
 
-const char* kBump = "UPDATE config_state SET version = version + 1 WHERE id = 1";
-
 }  // namespace
 
 Result<std::vector<ProviderKeyRecord>> ProviderKeyStore::list_provider_keys(
@@ -91,7 +89,7 @@ Result<int64_t> ProviderKeyStore::create_provider_key(const ProviderKeyRecord& k
                 soci::use(pid, "p"), soci::use(k.label, "l"), soci::use(k.api_key_sealed, "sealed"),
                 soci::use(k.api_key_hint, "hint"), soci::use(k.key_hash, "hash"),
                 soci::use(k.max_concurrency, "maxc"), soci::use(active, "active"), soci::into(id);
-            s << kBump;
+            s << kBumpConfigVersion;
             tr.commit();
         });
         return static_cast<int64_t>(id);
@@ -117,7 +115,7 @@ Status ProviderKeyStore::update_provider_key(const ProviderKeyRecord& k) {
                 soci::use(k.max_concurrency, "maxc"), soci::use(active, "active"),
                 soci::use(k.paused_until, "pu"), soci::use(k.pause_reason, "pr"),
                 soci::use(id, "id");
-            s << kBump;
+            s << kBumpConfigVersion;
             tr.commit();
         });
         return Ok{};
@@ -132,7 +130,7 @@ Status ProviderKeyStore::delete_provider_key(int64_t provider_id, int64_t key_id
             long long pid = provider_id, kid = key_id;
             s << "DELETE FROM provider_keys WHERE id = :k AND provider_id = :p",
                 soci::use(kid, "k"), soci::use(pid, "p");
-            s << kBump;
+            s << kBumpConfigVersion;
         },
         "deleting a provider key");
 }
@@ -146,7 +144,7 @@ Status ProviderKeyStore::set_key_pause(int64_t key_id, const std::optional<std::
                 until ? std::optional<std::string>(clip_utf8(reason, 255)) : std::nullopt;
             s << "UPDATE provider_keys SET paused_until = :u, pause_reason = :r WHERE id = :k",
                 soci::use(until, "u"), soci::use(r, "r"), soci::use(kid, "k");
-            s << kBump;
+            s << kBumpConfigVersion;
         },
         "pausing a provider key");
 }
@@ -161,7 +159,7 @@ Status ProviderKeyStore::set_provider_pause(int64_t provider_id,
                 until ? std::optional<std::string>(clip_utf8(reason, 255)) : std::nullopt;
             s << "UPDATE providers SET paused_until = :u, pause_reason = :r WHERE id = :p",
                 soci::use(until, "u"), soci::use(r, "r"), soci::use(pid, "p");
-            s << kBump;
+            s << kBumpConfigVersion;
         },
         "pausing a provider");
 }
@@ -227,7 +225,7 @@ Status ProviderKeyStore::set_model_pause(const ModelPauseRecord& p) {
                 soci::use(pid, "p"), soci::use(kid, "k"), soci::use(model, "m"),
                 soci::use(p.paused_until, "u"), soci::use(reason, "r"), soci::use(strikes, "s"),
                 soci::use(length, "l");
-            s << kBump;
+            s << kBumpConfigVersion;
         },
         "pausing a model on a provider key");
 }
@@ -245,7 +243,7 @@ Status ProviderKeyStore::clear_model_pauses(int64_t provider_id, int64_t key_id,
                      "AND model = :m",
                     soci::use(pid, "p"), soci::use(kid, "k"), soci::use(model, "m");
             }
-            s << kBump;
+            s << kBumpConfigVersion;
         },
         "ending a model pause");
 }

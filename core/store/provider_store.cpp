@@ -108,7 +108,7 @@ Result<int64_t> ProviderStore::create_provider(const ProviderRecord& p) {
                 soci::use(p.first_byte_timeout_ms, "fbt"), soci::use(p.idle_timeout_ms, "it"),
                 soci::use(p.total_timeout_ms, "tt"), soci::use(merge, "merge"),
                 soci::use(active, "active"), soci::into(id);
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
             tr.commit();
         });
         return static_cast<int64_t>(id);
@@ -137,7 +137,7 @@ Status ProviderStore::update_provider(const ProviderRecord& p) {
                 soci::use(p.first_byte_timeout_ms, "fbt"), soci::use(p.idle_timeout_ms, "it"),
                 soci::use(p.total_timeout_ms, "tt"), soci::use(merge, "merge"),
                 soci::use(active, "active"), soci::use(id, "id");
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
             tr.commit();
         });
         return Ok{};
@@ -166,7 +166,7 @@ Status ProviderStore::delete_provider(int64_t id, bool force) {
                 return;
             }
             s << "DELETE FROM providers WHERE id = :id", soci::use(pid);
-            s << "UPDATE config_state SET version = version + 1 WHERE id = 1";
+            s << kBumpConfigVersion;
             tr.commit();
         });
         if (blocked) {

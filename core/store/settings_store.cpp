@@ -2,12 +2,6 @@
 
 namespace modelgate::core::store {
 
-namespace {
-
-const char* kBump = "UPDATE config_state SET version = version + 1 WHERE id = 1";
-
-}  // namespace
-
 Result<std::map<std::string, std::string>> SettingsStore::settings() {
     try {
         std::map<std::string, std::string> out;
@@ -33,7 +27,7 @@ Status SettingsStore::set_setting(const std::string& key, const std::string& val
                  "value = excluded.value, updated_at = " +
                      std::string(db_.now_sql()),
                 soci::use(key, "k"), soci::use(value, "v");
-            s << kBump;
+            s << kBumpConfigVersion;
         },
         "saving a setting");
 }
@@ -51,9 +45,8 @@ Result<int64_t> SettingsStore::config_version() {
 }
 
 Status SettingsStore::bump_config_version() {
-    return db_.transaction(
-        [](soci::session& s) { s << "UPDATE config_state SET version = version + 1 WHERE id = 1"; },
-        "bumping the configuration version");
+    return db_.transaction([](soci::session& s) { s << kBumpConfigVersion; },
+                           "bumping the configuration version");
 }
 
 }  // namespace modelgate::core::store
