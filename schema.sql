@@ -186,13 +186,38 @@ CREATE TABLE config_state (
 );
 INSERT INTO config_state (id, version) VALUES (1, 1);
 
--- Scheduled jobs run once across instances: whoever holds the lease runs it.
-CREATE TABLE scheduler_leases (
+-- Scheduled jobs (registered in code at start). scheduler_tasks keeps the
+-- enabled switch every instance honours; scheduler_runs records every run. An
+-- instance claims a scheduled run by inserting its (task_name, slot) row, so
+-- each slot runs once across instances. slot: the due time (ISO 8601 UTC) or
+-- 'manual:<hex>'. A 'running' row without a heartbeat for two minutes was left
+-- by a stopped instance ('abandoned').
+CREATE TABLE scheduler_tasks (
     name VARCHAR(100) PRIMARY KEY,
-    holder VARCHAR(100) NOT NULL,
-    lease_until TIMESTAMPTZ NOT NULL,
-    last_run_at TIMESTAMPTZ
+    owner VARCHAR(100) NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    schedule VARCHAR(100) NOT NULL,
+    enabled BOOLEAN NOT NULL DEFAULT TRUE,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+
+CREATE TABLE scheduler_runs (
+    id BIGSERIAL PRIMARY KEY,
+    task_name VARCHAR(100) NOT NULL,
+    slot VARCHAR(64) NOT NULL,
+    instance_id VARCHAR(100) NOT NULL,
+    trigger_kind VARCHAR(10) NOT NULL,
+    started_at TIMESTAMPTZ NOT NULL,
+    heartbeat_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ,
+    outcome VARCHAR(10) NOT NULL,
+    rows_touched BIGINT NOT NULL DEFAULT 0,
+    summary TEXT NOT NULL DEFAULT '',
+    error TEXT,
+    UNIQUE (task_name, slot)
+);
+CREATE INDEX idx_scheduler_runs_task ON scheduler_runs (task_name, id);
+CREATE INDEX idx_scheduler_runs_started ON scheduler_runs (started_at);
 
 -- Several upstream keys per provider, each with its own concurrency limit and
 -- an automatic cool-down (paused_until) that never touches the admin's own
@@ -237,3 +262,227 @@ CREATE TABLE system_settings (
     value TEXT NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+
+-- Statistics (migration 0004).
+-- Statistics (docs/operations.md, "Statistics"). Every table is a sum of
+-- request_logs_all rows over a local day (MODELGATE_TIMEZONE) and some of the
+-- provider / model / API key dimensions; names are copied so rows outlive
+-- deletions, '' and 0 stand for "none". requests counts every call except the
+-- rate-limited ones (counted in rate_limited, with no tokens); errors, timeouts,
+-- cancelled and pending are parts of requests. Latency figures cover successful
+-- calls: a sum, a count, the extremes and a histogram (lat_b00..lat_b15, bounds
+-- in core/store/stats_store.hpp) from which percentiles are estimated.
+
+-- One row per aggregated day: when, in which zone, from how many rows, and how
+-- many of them were still pending (such a day is aggregated again once they end).
+CREATE TABLE stats_days (
+    date VARCHAR(10) PRIMARY KEY,
+    time_zone VARCHAR(64) NOT NULL,
+    aggregated_at TIMESTAMPTZ NOT NULL,
+    source_rows BIGINT NOT NULL DEFAULT 0,
+    pending_rows BIGINT NOT NULL DEFAULT 0
+);
+
+-- One row per local hour, provider, model and API key: the finest grain, behind the
+-- day and week views and the response-time analysis.
+CREATE TABLE hourly_stats (
+    date VARCHAR(10) NOT NULL,
+    hour INTEGER NOT NULL,
+    provider_name VARCHAR(50) NOT NULL,
+    model_name VARCHAR(200) NOT NULL,
+    api_key_id BIGINT NOT NULL,
+    api_key_name VARCHAR(100) NOT NULL,
+    requests BIGINT NOT NULL DEFAULT 0,
+    successes BIGINT NOT NULL DEFAULT 0,
+    errors BIGINT NOT NULL DEFAULT 0,
+    timeouts BIGINT NOT NULL DEFAULT 0,
+    cancelled BIGINT NOT NULL DEFAULT 0,
+    rate_limited BIGINT NOT NULL DEFAULT 0,
+    pending BIGINT NOT NULL DEFAULT 0,
+    tokens BIGINT NOT NULL DEFAULT 0,
+    prompt_tokens BIGINT NOT NULL DEFAULT 0,
+    completion_tokens BIGINT NOT NULL DEFAULT 0,
+    latency_count BIGINT NOT NULL DEFAULT 0,
+    latency_sum_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+    latency_min_ms DOUBLE PRECISION,
+    latency_max_ms DOUBLE PRECISION,
+    ttft_count BIGINT NOT NULL DEFAULT 0,
+    ttft_sum_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+    lat_b00 BIGINT NOT NULL DEFAULT 0,
+    lat_b01 BIGINT NOT NULL DEFAULT 0,
+    lat_b02 BIGINT NOT NULL DEFAULT 0,
+    lat_b03 BIGINT NOT NULL DEFAULT 0,
+    lat_b04 BIGINT NOT NULL DEFAULT 0,
+    lat_b05 BIGINT NOT NULL DEFAULT 0,
+    lat_b06 BIGINT NOT NULL DEFAULT 0,
+    lat_b07 BIGINT NOT NULL DEFAULT 0,
+    lat_b08 BIGINT NOT NULL DEFAULT 0,
+    lat_b09 BIGINT NOT NULL DEFAULT 0,
+    lat_b10 BIGINT NOT NULL DEFAULT 0,
+    lat_b11 BIGINT NOT NULL DEFAULT 0,
+    lat_b12 BIGINT NOT NULL DEFAULT 0,
+    lat_b13 BIGINT NOT NULL DEFAULT 0,
+    lat_b14 BIGINT NOT NULL DEFAULT 0,
+    lat_b15 BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (date, hour, provider_name, model_name, api_key_id)
+);
+
+CREATE TABLE provider_daily_stats (
+    date VARCHAR(10) NOT NULL,
+    provider_name VARCHAR(50) NOT NULL,
+    requests BIGINT NOT NULL DEFAULT 0,
+    successes BIGINT NOT NULL DEFAULT 0,
+    errors BIGINT NOT NULL DEFAULT 0,
+    timeouts BIGINT NOT NULL DEFAULT 0,
+    cancelled BIGINT NOT NULL DEFAULT 0,
+    rate_limited BIGINT NOT NULL DEFAULT 0,
+    pending BIGINT NOT NULL DEFAULT 0,
+    tokens BIGINT NOT NULL DEFAULT 0,
+    prompt_tokens BIGINT NOT NULL DEFAULT 0,
+    completion_tokens BIGINT NOT NULL DEFAULT 0,
+    latency_count BIGINT NOT NULL DEFAULT 0,
+    latency_sum_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+    latency_min_ms DOUBLE PRECISION,
+    latency_max_ms DOUBLE PRECISION,
+    ttft_count BIGINT NOT NULL DEFAULT 0,
+    ttft_sum_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+    lat_b00 BIGINT NOT NULL DEFAULT 0,
+    lat_b01 BIGINT NOT NULL DEFAULT 0,
+    lat_b02 BIGINT NOT NULL DEFAULT 0,
+    lat_b03 BIGINT NOT NULL DEFAULT 0,
+    lat_b04 BIGINT NOT NULL DEFAULT 0,
+    lat_b05 BIGINT NOT NULL DEFAULT 0,
+    lat_b06 BIGINT NOT NULL DEFAULT 0,
+    lat_b07 BIGINT NOT NULL DEFAULT 0,
+    lat_b08 BIGINT NOT NULL DEFAULT 0,
+    lat_b09 BIGINT NOT NULL DEFAULT 0,
+    lat_b10 BIGINT NOT NULL DEFAULT 0,
+    lat_b11 BIGINT NOT NULL DEFAULT 0,
+    lat_b12 BIGINT NOT NULL DEFAULT 0,
+    lat_b13 BIGINT NOT NULL DEFAULT 0,
+    lat_b14 BIGINT NOT NULL DEFAULT 0,
+    lat_b15 BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (date, provider_name)
+);
+
+CREATE TABLE api_key_daily_stats (
+    date VARCHAR(10) NOT NULL,
+    api_key_id BIGINT NOT NULL,
+    api_key_name VARCHAR(100) NOT NULL,
+    requests BIGINT NOT NULL DEFAULT 0,
+    successes BIGINT NOT NULL DEFAULT 0,
+    errors BIGINT NOT NULL DEFAULT 0,
+    timeouts BIGINT NOT NULL DEFAULT 0,
+    cancelled BIGINT NOT NULL DEFAULT 0,
+    rate_limited BIGINT NOT NULL DEFAULT 0,
+    pending BIGINT NOT NULL DEFAULT 0,
+    tokens BIGINT NOT NULL DEFAULT 0,
+    prompt_tokens BIGINT NOT NULL DEFAULT 0,
+    completion_tokens BIGINT NOT NULL DEFAULT 0,
+    latency_count BIGINT NOT NULL DEFAULT 0,
+    latency_sum_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+    latency_min_ms DOUBLE PRECISION,
+    latency_max_ms DOUBLE PRECISION,
+    ttft_count BIGINT NOT NULL DEFAULT 0,
+    ttft_sum_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+    lat_b00 BIGINT NOT NULL DEFAULT 0,
+    lat_b01 BIGINT NOT NULL DEFAULT 0,
+    lat_b02 BIGINT NOT NULL DEFAULT 0,
+    lat_b03 BIGINT NOT NULL DEFAULT 0,
+    lat_b04 BIGINT NOT NULL DEFAULT 0,
+    lat_b05 BIGINT NOT NULL DEFAULT 0,
+    lat_b06 BIGINT NOT NULL DEFAULT 0,
+    lat_b07 BIGINT NOT NULL DEFAULT 0,
+    lat_b08 BIGINT NOT NULL DEFAULT 0,
+    lat_b09 BIGINT NOT NULL DEFAULT 0,
+    lat_b10 BIGINT NOT NULL DEFAULT 0,
+    lat_b11 BIGINT NOT NULL DEFAULT 0,
+    lat_b12 BIGINT NOT NULL DEFAULT 0,
+    lat_b13 BIGINT NOT NULL DEFAULT 0,
+    lat_b14 BIGINT NOT NULL DEFAULT 0,
+    lat_b15 BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (date, api_key_id)
+);
+
+CREATE TABLE model_daily_stats (
+    date VARCHAR(10) NOT NULL,
+    model_name VARCHAR(200) NOT NULL,
+    provider_name VARCHAR(50) NOT NULL,
+    requests BIGINT NOT NULL DEFAULT 0,
+    successes BIGINT NOT NULL DEFAULT 0,
+    errors BIGINT NOT NULL DEFAULT 0,
+    timeouts BIGINT NOT NULL DEFAULT 0,
+    cancelled BIGINT NOT NULL DEFAULT 0,
+    rate_limited BIGINT NOT NULL DEFAULT 0,
+    pending BIGINT NOT NULL DEFAULT 0,
+    tokens BIGINT NOT NULL DEFAULT 0,
+    prompt_tokens BIGINT NOT NULL DEFAULT 0,
+    completion_tokens BIGINT NOT NULL DEFAULT 0,
+    latency_count BIGINT NOT NULL DEFAULT 0,
+    latency_sum_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+    latency_min_ms DOUBLE PRECISION,
+    latency_max_ms DOUBLE PRECISION,
+    ttft_count BIGINT NOT NULL DEFAULT 0,
+    ttft_sum_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+    lat_b00 BIGINT NOT NULL DEFAULT 0,
+    lat_b01 BIGINT NOT NULL DEFAULT 0,
+    lat_b02 BIGINT NOT NULL DEFAULT 0,
+    lat_b03 BIGINT NOT NULL DEFAULT 0,
+    lat_b04 BIGINT NOT NULL DEFAULT 0,
+    lat_b05 BIGINT NOT NULL DEFAULT 0,
+    lat_b06 BIGINT NOT NULL DEFAULT 0,
+    lat_b07 BIGINT NOT NULL DEFAULT 0,
+    lat_b08 BIGINT NOT NULL DEFAULT 0,
+    lat_b09 BIGINT NOT NULL DEFAULT 0,
+    lat_b10 BIGINT NOT NULL DEFAULT 0,
+    lat_b11 BIGINT NOT NULL DEFAULT 0,
+    lat_b12 BIGINT NOT NULL DEFAULT 0,
+    lat_b13 BIGINT NOT NULL DEFAULT 0,
+    lat_b14 BIGINT NOT NULL DEFAULT 0,
+    lat_b15 BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (date, model_name, provider_name)
+);
+
+CREATE TABLE api_key_model_daily_stats (
+    date VARCHAR(10) NOT NULL,
+    api_key_id BIGINT NOT NULL,
+    api_key_name VARCHAR(100) NOT NULL,
+    model_name VARCHAR(200) NOT NULL,
+    requests BIGINT NOT NULL DEFAULT 0,
+    successes BIGINT NOT NULL DEFAULT 0,
+    errors BIGINT NOT NULL DEFAULT 0,
+    timeouts BIGINT NOT NULL DEFAULT 0,
+    cancelled BIGINT NOT NULL DEFAULT 0,
+    rate_limited BIGINT NOT NULL DEFAULT 0,
+    pending BIGINT NOT NULL DEFAULT 0,
+    tokens BIGINT NOT NULL DEFAULT 0,
+    prompt_tokens BIGINT NOT NULL DEFAULT 0,
+    completion_tokens BIGINT NOT NULL DEFAULT 0,
+    latency_count BIGINT NOT NULL DEFAULT 0,
+    latency_sum_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+    latency_min_ms DOUBLE PRECISION,
+    latency_max_ms DOUBLE PRECISION,
+    ttft_count BIGINT NOT NULL DEFAULT 0,
+    ttft_sum_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+    lat_b00 BIGINT NOT NULL DEFAULT 0,
+    lat_b01 BIGINT NOT NULL DEFAULT 0,
+    lat_b02 BIGINT NOT NULL DEFAULT 0,
+    lat_b03 BIGINT NOT NULL DEFAULT 0,
+    lat_b04 BIGINT NOT NULL DEFAULT 0,
+    lat_b05 BIGINT NOT NULL DEFAULT 0,
+    lat_b06 BIGINT NOT NULL DEFAULT 0,
+    lat_b07 BIGINT NOT NULL DEFAULT 0,
+    lat_b08 BIGINT NOT NULL DEFAULT 0,
+    lat_b09 BIGINT NOT NULL DEFAULT 0,
+    lat_b10 BIGINT NOT NULL DEFAULT 0,
+    lat_b11 BIGINT NOT NULL DEFAULT 0,
+    lat_b12 BIGINT NOT NULL DEFAULT 0,
+    lat_b13 BIGINT NOT NULL DEFAULT 0,
+    lat_b14 BIGINT NOT NULL DEFAULT 0,
+    lat_b15 BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (date, api_key_id, model_name)
+);
+
+-- The archival job moves rows in id ranges; history's own queries go by time.
+CREATE INDEX idx_request_logs_history_key ON request_logs_history (api_key_id);
+CREATE INDEX idx_request_logs_history_status ON request_logs_history (status);

@@ -13,7 +13,7 @@ mode=${1:-test}
 packages=(build-essential cmake pkg-config ccache
   libpistache-dev libsoci-dev libpq-dev libsqlite3-dev
   libboost-dev libboost-filesystem-dev nlohmann-json3-dev libzip-dev
-  libcurl4-openssl-dev libssl-dev libgoogle-perftools-dev ca-certificates)
+  libcurl4-openssl-dev libssl-dev libgoogle-perftools-dev ca-certificates tzdata)
 if [ "$mode" = test ]; then
   packages+=(libgtest-dev libgmock-dev postgresql)
 fi

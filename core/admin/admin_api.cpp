@@ -26,6 +26,22 @@ std::string AdminRequest::query_value(const std::string& name, const std::string
     return it == query.end() ? fallback : it->second;
 }
 
+Result<int64_t> AdminRequest::int_query(const std::string& name, int64_t fallback, int64_t min,
+                                        int64_t max) const {
+    std::string v = query_value(name);
+    if (v.empty()) return fallback;
+    try {
+        std::size_t used = 0;
+        long long n = std::stoll(v, &used);
+        if (used == v.size() && n >= min && n <= max) return static_cast<int64_t>(n);
+    } catch (...) {
+    }
+    return make_error(
+        ErrorCode::invalid_request,
+        name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max),
+        "invalid_query");
+}
+
 Result<nlohmann::json> parse_body(const AdminRequest& req) {
     if (req.body.empty()) return nlohmann::json::object();
     auto j = parse_json_body(req.body);
@@ -69,6 +85,8 @@ void AdminApi::route(http::Router& router, const std::string& method, const std:
             req->content_type = request.media_type();
             req->session_token = request.cookie(kSessionCookie);
             req->client_ip = request.client_ip;
+            req->lang = ctx_.catalogs.pick(req->query_value("lang"), request.cookie("lang"),
+                                           request.header("accept-language"));
             bool posted = ctx_.workers.post([this, req, responder, &handler, public_route] {
                 AdminResponse resp;
                 try {
@@ -81,6 +99,7 @@ void AdminApi::route(http::Router& router, const std::string& method, const std:
                                                            "Internal error (request id " + id + ")",
                                                            "internal_error"));
                 }
+                translate(resp, req->lang);
                 responder->send(http::json_response(resp.status, resp.body, resp.headers));
             });
             if (!posted) {
@@ -89,6 +108,18 @@ void AdminApi::route(http::Router& router, const std::string& method, const std:
             }
         },
         std::move(options));
+}
+
+void AdminApi::translate(AdminResponse& resp, const std::string& lang) const {
+    if (resp.status < 400 || lang == "en") return;
+    auto error = resp.body.find("error");
+    if (error == resp.body.end() || !error->is_object()) return;
+    auto code = error->find("code");
+    if (code == error->end() || !code->is_string()) return;
+    auto text = ctx_.catalogs.find(lang, "error." + code->get<std::string>());
+    if (!text) return;
+    (*error)["detail"] = (*error)["message"];
+    (*error)["message"] = *text;
 }
 
 AdminResponse AdminApi::run(AdminRequest& req, const AdminHandler& handler, bool public_route) {
@@ -118,6 +149,8 @@ void AdminApi::register_routes(http::Router& router) {
     register_models(router);
     register_keys(router);
     register_logs(router);
+    register_scheduler(router);
+    register_stats(router);
 }
 
 void AdminApi::register_auth(http::Router& router) {
@@ -169,27 +202,12 @@ void AdminApi::register_logs(http::Router& router) {
         q.model = req.query_value("model");
         q.status = req.query_value("status");
         q.request_id = req.query_value("request_id");
-        auto number = [&](const std::string& name, int64_t fallback, int64_t min,
-                          int64_t max) -> std::optional<int64_t> {
-            std::string v = req.query_value(name);
-            if (v.empty()) return fallback;
-            try {
-                std::size_t used = 0;
-                long long n = std::stoll(v, &used);
-                if (used != v.size() || n < min || n > max) return std::nullopt;
-                return n;
-            } catch (...) {
-                return std::nullopt;
-            }
-        };
-        auto page = number("page", 1, 1, 1000000);
-        auto size = number("page_size", 50, 1, 200);
-        auto provider = number("provider", 0, 0, INT64_MAX);
-        if (!page || !size || !provider) {
-            return AdminResponse::error(make_error(
-                ErrorCode::invalid_request,
-                "page must be >= 1, page_size 1..200, provider a provider id", "invalid_query"));
-        }
+        auto page = req.int_query("page", 1, 1, 1000000);
+        if (!page) return AdminResponse::error(page.error());
+        auto size = req.int_query("page_size", 50, 1, 200);
+        if (!size) return AdminResponse::error(size.error());
+        auto provider = req.int_query("provider", 0, 0, INT64_MAX);
+        if (!provider) return AdminResponse::error(provider.error());
         q.page = static_cast<int>(*page);
         q.page_size = static_cast<int>(*size);
         if (*provider > 0) q.provider_id = *provider;

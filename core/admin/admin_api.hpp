@@ -6,7 +6,9 @@
 // CSRF defence.
 #pragma once
 
+#include <atomic>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
@@ -14,15 +16,19 @@
 #include "auth/admin_auth.hpp"
 #include "config/config.hpp"
 #include "domain/config_cache.hpp"
+#include "features/i18n.hpp"
+#include "features/scheduler.hpp"
 #include "http/responder.hpp"
 #include "http/responses.hpp"
 #include "http/router.hpp"
 #include "plugins/plugin_host.hpp"
+#include "stats/stats_service.hpp"
 #include "store/config_store.hpp"
 #include "store/log_store.hpp"
 #include "upstream/upstream_loop.hpp"
 #include "util/crypto.hpp"
 #include "util/thread_pool.hpp"
+#include "util/timer_service.hpp"
 
 namespace modelgate::core::admin {
 
@@ -41,6 +47,12 @@ struct AdminContext {
     const crypto::SecretBox& secrets;
     ThreadPool& workers;
     upstream::UpstreamPool& upstreams;  // for side requests (model sync)
+    Scheduler& scheduler;
+    store::StatsStore& stats_store;
+    stats::StatsService& stats;
+    stats::Aggregator& aggregator;
+    TimerService& timers;  // paces the live statistics stream
+    const Catalogs& catalogs;  // error messages in the reader's language
 };
 
 // What a handler sees: a copy of the request, safe to use on a worker thread.
@@ -54,9 +66,14 @@ struct AdminRequest {
     std::string session_token;
     std::string client_ip;
     std::string admin_user;  // set once the session is checked
+    std::string lang;        // ?lang=, the lang cookie, Accept-Language (features/i18n.hpp)
 
     int64_t id_param(const std::string& name) const;  // -1 when not a number
     std::string query_value(const std::string& name, const std::string& fallback = "") const;
+    // An integer query parameter in [min, max], fallback when absent; a 400
+    // naming the bounds otherwise.
+    Result<int64_t> int_query(const std::string& name, int64_t fallback, int64_t min,
+                              int64_t max) const;
 };
 
 struct AdminResponse {
@@ -78,6 +95,8 @@ class AdminApi {
   public:
     explicit AdminApi(AdminContext ctx) : ctx_(ctx) {}
     void register_routes(http::Router& router);
+    // Ends the live statistics streams (at shutdown, before the workers stop).
+    void stop() { stopping_ = true; }
 
   private:
     // Registers a handler that runs on the worker pool, behind the session check
@@ -86,6 +105,9 @@ class AdminApi {
                AdminHandler handler, bool public_route = false);
     // The session check, the JSON content-type check for mutations, the handler.
     AdminResponse run(AdminRequest& req, const AdminHandler& handler, bool public_route);
+    // An error's message in the request's language when the catalog has its
+    // code (error.<code>); the English message moves to "detail".
+    void translate(AdminResponse& resp, const std::string& lang) const;
 
     void register_auth(http::Router& router);
     void register_providers(http::Router& router);
@@ -94,6 +116,10 @@ class AdminApi {
     void register_models(http::Router& router);
     void register_keys(http::Router& router);
     void register_logs(http::Router& router);
+    void register_stats(http::Router& router);
+    void register_log_views(http::Router& router);
+    void register_live_stream(http::Router& router);
+    void register_scheduler(http::Router& router);
 
     // The handlers of the route tables above, one per route.
     std::optional<Error> validate_provider(const store::ProviderRecord& p);
@@ -114,6 +140,8 @@ class AdminApi {
     AdminResponse create_model(AdminRequest& req);
     AdminResponse update_model(AdminRequest& req);
     AdminResponse delete_model(AdminRequest& req);
+    AdminResponse model_api_keys(AdminRequest& req);
+    AdminResponse set_model_api_keys(AdminRequest& req);
     AdminResponse list_bindings(AdminRequest& req);
     AdminResponse create_binding(AdminRequest& req);
     AdminResponse update_binding(AdminRequest& req);
@@ -121,12 +149,29 @@ class AdminApi {
     AdminResponse list_all_bindings(AdminRequest& req);
     AdminResponse update_provider_key(AdminRequest& req);
     AdminResponse delete_provider_key(AdminRequest& req);
+    AdminResponse stats_overview(AdminRequest& req);
+    AdminResponse stats_trend(AdminRequest& req);
+    AdminResponse slow_requests(AdminRequest& req);
+    AdminResponse reaggregate(AdminRequest& req);
+    AdminResponse public_stats();
+    // One event of /stats/live, then the next one scheduled.
+    void push_live(const std::string& token, const http::ResponderPtr& responder);
+    AdminResponse list_scheduler_tasks(AdminRequest& req);
+    AdminResponse update_scheduler_task(AdminRequest& req);
+    AdminResponse trigger_scheduler_task(AdminRequest& req);
+    AdminResponse scheduler_task_logs(AdminRequest& req);
+    AdminResponse scheduler_logs(AdminRequest& req);
 
     // After a change: rebuild this instance's routing snapshot now.
     void reload();
     Status apply_default_key(int64_t provider_id, const nlohmann::json& body);
 
     AdminContext ctx_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<int> live_streams_{0};
+    std::mutex public_mu_;  // the cached /api/public/stats answer
+    nlohmann::json public_cache_;
+    int64_t public_at_ms_ = 0;
 };
 
 // The cool-downs of one upstream key, for answers: scope ("key" or "model"),

@@ -1,6 +1,7 @@
 #include "admin/fields.hpp"
 
 #include <algorithm>
+#include <set>
 
 namespace modelgate::core::admin {
 
@@ -85,21 +86,26 @@ std::optional<nlohmann::json> Fields::object(const char* name) {
     return *it;
 }
 
-std::optional<std::vector<int64_t>> Fields::ids(const char* name) {
+std::optional<std::vector<int64_t>> Fields::ids(const char* name, std::size_t max_count) {
     auto it = body_.find(name);
     if (it == body_.end() || it->is_null()) return std::nullopt;
     if (!it->is_array()) {
         fail(std::string("'") + name + "' must be an array of ids");
         return std::nullopt;
     }
+    if (it->size() > max_count) {
+        fail(std::string("'") + name + "' may list at most " + std::to_string(max_count) + " ids");
+        return std::nullopt;
+    }
     std::vector<int64_t> out;
+    std::set<int64_t> seen;
     for (const auto& v : *it) {
         if (!v.is_number_integer() || v.get<int64_t>() <= 0) {
             fail(std::string("'") + name + "' must contain positive integer ids");
             return std::nullopt;
         }
         int64_t id = v.get<int64_t>();
-        if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+        if (seen.insert(id).second) out.push_back(id);
     }
     return out;
 }

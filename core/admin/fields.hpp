@@ -26,7 +26,8 @@ class Fields {
     std::optional<double> number(const char* name, double min, double max);
     std::optional<bool> boolean(const char* name);
     std::optional<nlohmann::json> object(const char* name);
-    std::optional<std::vector<int64_t>> ids(const char* name);
+    // A list of positive ids, duplicates dropped, at most max_count of them.
+    std::optional<std::vector<int64_t>> ids(const char* name, std::size_t max_count = 10000);
 
     const std::optional<Error>& error() const { return error_; }
 

@@ -1,5 +1,9 @@
 // /admin/api/models, /admin/api/providers/{id}/models (bindings) and
 // /admin/api/provider-models.
+#include <algorithm>
+#include <map>
+#include <set>
+
 #include "admin/admin_api.hpp"
 #include "admin/fields.hpp"
 
@@ -79,6 +83,10 @@ void AdminApi::register_models(http::Router& router) {
           [this](AdminRequest& req) { return update_model(req); });
     route(router, "DELETE", "/admin/api/models/{id}",
           [this](AdminRequest& req) { return delete_model(req); });
+    route(router, "GET", "/admin/api/models/{id}/api-keys",
+          [this](AdminRequest& req) { return model_api_keys(req); });
+    route(router, "PUT", "/admin/api/models/{id}/api-keys",
+          [this](AdminRequest& req) { return set_model_api_keys(req); });
     route(router, "GET", "/admin/api/providers/{id}/models",
           [this](AdminRequest& req) { return list_bindings(req); });
 
@@ -97,10 +105,94 @@ void AdminApi::register_models(http::Router& router) {
 AdminResponse AdminApi::list_models(AdminRequest&) {
     auto list = ctx_.store.list_models();
     if (!list) return AdminResponse::error(list.error());
+    auto bindings = ctx_.store.list_bindings();
+    if (!bindings) return AdminResponse::error(bindings.error());
+    auto keys = ctx_.store.list_api_keys();
+    if (!keys) return AdminResponse::error(keys.error());
+    // bound_key_count: keys whose allowlist names one of the model's bindings.
+    std::map<int64_t, int64_t> model_of_binding;
+    for (const auto& b : bindings.value())
+        model_of_binding[b.id] = b.model_id;
+    std::map<int64_t, std::set<int64_t>> keys_of_model;
+    for (const auto& k : keys.value()) {
+        for (int64_t b : k.allowed_binding_ids) {
+            auto it = model_of_binding.find(b);
+            if (it != model_of_binding.end()) keys_of_model[it->second].insert(k.id);
+        }
+    }
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& m : list.value())
+    for (const auto& m : list.value()) {
         out.push_back(model_json(m));
+        out.back()["bound_key_count"] = keys_of_model[m.id].size();
+    }
     return AdminResponse::ok({{"models", out}});
+}
+
+AdminResponse AdminApi::model_api_keys(AdminRequest& req) {
+    auto model = ctx_.store.get_model(req.id_param("id"));
+    if (!model) return AdminResponse::error(model.error());
+    if (!model.value()) return AdminResponse::error(not_found("model"));
+    auto bindings = ctx_.store.list_bindings();
+    if (!bindings) return AdminResponse::error(bindings.error());
+    auto keys = ctx_.store.list_api_keys();
+    if (!keys) return AdminResponse::error(keys.error());
+    auto key_ref = [](const store::ApiKeyRecord& k) {
+        return nlohmann::json{{"id", k.id}, {"name", k.name}, {"is_active", k.is_active}};
+    };
+    nlohmann::json out = nlohmann::json::array(), unrestricted = nlohmann::json::array();
+    std::set<int64_t> bound;
+    for (const auto& b : bindings.value()) {
+        if (b.model_id != model.value()->id) continue;
+        nlohmann::json entry = binding_json(b);
+        entry["provider_model_id"] = b.id;
+        entry["api_keys"] = nlohmann::json::array();
+        for (const auto& k : keys.value()) {
+            const auto& list = k.allowed_binding_ids;
+            if (std::find(list.begin(), list.end(), b.id) == list.end()) continue;
+            entry["api_keys"].push_back(key_ref(k));
+            bound.insert(k.id);
+        }
+        out.push_back(std::move(entry));
+    }
+    for (const auto& k : keys.value()) {
+        if (k.allowed_binding_ids.empty()) unrestricted.push_back(key_ref(k));
+    }
+    return AdminResponse::ok({{"model_id", model.value()->id},
+                              {"model_name", model.value()->name},
+                              {"bound_key_count", bound.size()},
+                              {"bindings", std::move(out)},
+                              {"unrestricted_keys", std::move(unrestricted)}});
+}
+
+AdminResponse AdminApi::set_model_api_keys(AdminRequest& req) {
+    auto body = parse_body(req);
+    if (!body) return AdminResponse::error(body.error());
+    auto model = ctx_.store.get_model(req.id_param("id"));
+    if (!model) return AdminResponse::error(model.error());
+    if (!model.value()) return AdminResponse::error(not_found("model"));
+    Fields f(body.value());
+    auto binding_id = f.integer("provider_model_id", 1, INT64_MAX);
+    auto key_ids = f.ids("api_key_ids");
+    if (f.error()) return AdminResponse::error(*f.error());
+    if (!binding_id || !key_ids) {
+        return AdminResponse::error(make_error(ErrorCode::invalid_request,
+                                               "Send provider_model_id and api_key_ids (a list)",
+                                               "missing_field"));
+    }
+    auto binding = ctx_.store.get_binding(*binding_id);
+    if (!binding) return AdminResponse::error(binding.error());
+    if (!binding.value() || binding.value()->model_id != model.value()->id) {
+        return AdminResponse::error(make_error(ErrorCode::invalid_request,
+                                               "provider_model_id is not a binding of this model",
+                                               "unknown_binding"));
+    }
+    auto change = ctx_.store.set_binding_keys(*binding_id, *key_ids);
+    if (!change) return AdminResponse::error(change.error());
+    reload();
+    return AdminResponse::ok({{"provider_model_id", *binding_id},
+                              {"added", change->added},
+                              {"removed", change->removed},
+                              {"unrestricted", change->unrestricted}});
 }
 
 AdminResponse AdminApi::create_model(AdminRequest& req) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -27,6 +28,19 @@
 #endif
 
 namespace modelgate::core {
+
+namespace {
+
+// Who ran a scheduled job, for the run history: the host, the process and a
+// random part (a restarted process on the same host differs).
+std::string scheduler_instance_id() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "host");
+    return std::string(host).substr(0, 60) + ":" + std::to_string(::getpid()) + ":" +
+           crypto::random_hex(4);
+}
+
+}  // namespace
 
 std::string version_string() {
     return MODELGATE_VERSION;
@@ -122,6 +136,9 @@ void App::open_database() {
     }
     config_store_ = std::make_unique<store::ConfigStore>(*db_);
     log_store_ = std::make_unique<store::LogStore>(*db_);
+    stats_store_ = std::make_unique<store::StatsStore>(*db_);
+    stats_ = std::make_unique<stats::StatsService>(*stats_store_);
+    aggregator_ = std::make_unique<stats::Aggregator>(*stats_store_, config_.history_retention_days);
 }
 
 void App::load_plugins_and_configuration() {
@@ -130,6 +147,16 @@ void App::load_plugins_and_configuration() {
                                                         : config_.plugin_dir);
     catalogs_.load(config_.locales_dir.empty() ? MODELGATE_DEFAULT_LOCALES_DIR
                                                : config_.locales_dir);
+    // A plugin's own catalogs: <library stem>.locales/<lang>.json beside it.
+    for (const auto& p : plugins_->loaded()) {
+        std::filesystem::path lib(p->file);
+        auto dir = lib.parent_path() / (lib.stem().string() + ".locales");
+        std::error_code ec;
+        if (std::filesystem::is_directory(dir, ec)) {
+            std::size_t n = catalogs_.merge(dir.string(), p->id);
+            MG_INFO("i18n", "plugin " << p->id << ": " << n << " catalog entries");
+        }
+    }
 
     if (auto st = adopt_legacy_provider_keys(*config_store_, *secrets_); !st)
         throw std::runtime_error("cannot move provider keys: " + st.error().message);
@@ -163,6 +190,8 @@ void App::start_services() {
     health_ = std::make_unique<HealthMonitor>(*db_);
     health_->start();
     admin_auth_ = std::make_unique<auth::AdminAuth>(config_.admins, *db_);
+    // Built here for the admin routes; jobs are registered and it starts later.
+    scheduler_ = std::make_unique<Scheduler>(*db_, *workers_, scheduler_instance_id());
 
     proxy::ProxyOptions po;
     po.max_body_bytes = config_.max_body_bytes;
@@ -177,14 +206,15 @@ void App::build_routes() {
     proxy_->register_routes(router);
     admin_api_ = std::make_unique<admin::AdminApi>(
         admin::AdminContext{config_, *db_, *config_store_, *log_store_, *cache_, *admin_auth_,
-                            *plugins_, *secrets_, *workers_, *loop_});
+                            *plugins_, *secrets_, *workers_, *loop_, *scheduler_, *stats_store_,
+                            *stats_, *aggregator_, *timers_, catalogs_});
     admin_api_->register_routes(router);
     register_ops_routes(router);
 }
 
 void App::start_scheduler_and_features() {
-    scheduler_ = std::make_unique<Scheduler>(*db_, *workers_, crypto::random_hex(8));
     register_builtin_jobs();
+    register_stats_jobs();
     feature_host_ = std::make_unique<features::HostServices>(
         features::HostDeps{server_state_->router, *cache_, *admin_auth_, *workers_, *db_,
                            *scheduler_, *proxy_, catalogs_});
@@ -283,23 +313,33 @@ void App::register_builtin_jobs() {
     // it. A row's clock starts when the call arrived, so no live call is older
     // than the longest queue wait plus the longest total timeout of any
     // provider; a minute after that it is stale (docs/operations.md).
-    scheduler_->add("cleanup_stale_pending", "core", std::chrono::minutes(10), [this] {
-        auto n = log_store_->expire_pending(stale_pending_ms(*cache_->current()));
-        if (!n) throw std::runtime_error(n.error().message);
-        return std::to_string(n.value()) + " stale pending rows marked timeout";
-    });
+    scheduler_->add(
+        "cleanup_stale_pending", "core",
+        "Marks request-log rows still 'pending' after the longest possible call "
+        "(left by a stopped instance) as 'timeout'",
+        std::chrono::minutes(10), [this]() -> JobOutcome {
+            auto n = log_store_->expire_pending(stale_pending_ms(*cache_->current()));
+            if (!n) throw std::runtime_error(n.error().message);
+            return {std::to_string(n.value()) + " stale pending rows marked timeout", n.value()};
+        });
     if (config_.model_sync_minutes > 0) {
         scheduler_->add(
-            "sync_provider_models", "core", std::chrono::minutes(config_.model_sync_minutes),
-            [this] {
+            "sync_provider_models", "core",
+            "Syncs the model lists of active providers that have auto_sync_models on",
+            std::chrono::minutes(config_.model_sync_minutes),
+            [this]() -> JobOutcome {
                 auto snap = cache_->current();
                 int synced = 0, failed = 0;
+                int64_t rows = 0;  // models and bindings created or switched
                 std::string failures;
                 for (const auto& [name, p] : snap->providers) {
                     if (!p->auto_sync_models || !p->active) continue;
                     auto report = sync_provider_models(*p, *config_store_, loop_->next());
                     if (report) {
                         ++synced;
+                        rows += static_cast<int64_t>(
+                            report->created_models.size() + report->created_bindings.size() +
+                            report->reactivated.size() + report->deactivated.size());
                     } else {
                         ++failed;
                         failures += " " + name + ": " + report.error().message;
@@ -307,21 +347,66 @@ void App::register_builtin_jobs() {
                     }
                 }
                 cache_->reload();
-                return std::to_string(synced) + " providers synced, " + std::to_string(failed) +
-                       " failed" + (failures.empty() ? "" : " (" + failures.substr(1) + ")");
+                return {std::to_string(synced) + " providers synced, " + std::to_string(failed) +
+                            " failed" + (failures.empty() ? "" : " (" + failures.substr(1) + ")"),
+                        rows};
             },
             std::chrono::minutes(1));
     }
-    scheduler_->add("expire_admin_sessions", "core", std::chrono::hours(1), [this] {
-        std::string now = iso8601_now();
-        auto st = db_->transaction(
-            [&](soci::session& s) {
-                s << "DELETE FROM admin_sessions WHERE expires_at < :now", soci::use(now);
-            },
-            "expiring admin sessions");
-        if (!st) throw std::runtime_error(st.error().message);
-        return std::string("expired sessions removed");
-    });
+    scheduler_->add(
+        "expire_admin_sessions", "core", "Deletes expired admin sessions", std::chrono::hours(1),
+        [this]() -> JobOutcome {
+            std::string now = iso8601_now();
+            long long deleted = 0;
+            auto st = db_->transaction(
+                [&](soci::session& s) {
+                    soci::statement del =
+                        (s.prepare << "DELETE FROM admin_sessions WHERE expires_at < :now",
+                         soci::use(now));
+                    del.execute(true);
+                    deleted = del.get_affected_rows();
+                },
+                "expiring admin sessions");
+            if (!st) throw std::runtime_error(st.error().message);
+            return {std::to_string(deleted) + " expired sessions removed", deleted};
+        });
+}
+
+void App::register_stats_jobs() {
+    // Statistics days (docs/operations.md, "Statistics"): yesterday at 00:05,
+    // and every 15 minutes (first 5 s after start) whatever is missing,
+    // incomplete or was summed while calls were pending.
+    auto catch_up = [this]() -> JobOutcome {
+        auto r = aggregator_->catch_up(unix_ms_now());
+        if (!r) throw std::runtime_error(r.error().message);
+        return {r->summary(), r->rows};
+    };
+    scheduler_->add_daily("aggregate_daily_stats", "core",
+                          "Sums yesterday's request logs into the statistics tables", "00:05",
+                          catch_up);
+    scheduler_->add("catch_up_daily_stats", "core",
+                    "Aggregates days that are missing or were summed before all their calls "
+                    "ended (start-up back-fill)",
+                    std::chrono::minutes(15), catch_up, std::chrono::seconds(5));
+    scheduler_->add_daily(
+        "archive_request_logs", "core",
+        "Moves request logs older than MODELGATE_LOG_RETENTION_DAYS to request_logs_history",
+        "00:20", [this]() -> JobOutcome {
+            int64_t now = unix_ms_now();
+            auto moved = log_store_->archive(now - int64_t{config_.log_retention_days} * 86400000);
+            if (!moved) throw std::runtime_error(moved.error().message);
+            std::string summary = std::to_string(moved->moved) + " rows archived in " +
+                                  std::to_string(moved->batches) + " batches";
+            int64_t rows = moved->moved;
+            if (config_.history_retention_days > 0) {
+                auto purged = log_store_->purge_history(
+                    now - int64_t{config_.history_retention_days} * 86400000);
+                if (!purged) throw std::runtime_error(purged.error().message);
+                summary += ", " + std::to_string(purged.value()) + " archived rows deleted";
+                rows += purged.value();
+            }
+            return {summary, rows};
+        });
 }
 
 std::string App::metrics_text() {
@@ -482,6 +567,7 @@ void App::stop() {
     loop_->stop();  // cancels running transfers; their calls answer and log
     proxy_->registry().wait_empty(std::chrono::seconds(5));
     scheduler_->stop();
+    admin_api_->stop();
     workers_->stop();
     cpu_->stop();
     server_->stop();

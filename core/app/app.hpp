@@ -24,6 +24,7 @@
 #include "store/config_store.hpp"
 #include "store/database.hpp"
 #include "store/log_store.hpp"
+#include "stats/stats_service.hpp"
 #include "upstream/upstream_loop.hpp"
 #include "util/thread_pool.hpp"
 #include "util/timer_service.hpp"
@@ -53,6 +54,9 @@ class App {
     proxy::ProxyService& proxy() { return *proxy_; }
     Scheduler& scheduler() { return *scheduler_; }
     Metrics& metrics() { return metrics_; }
+    store::LogStore& log_store() { return *log_store_; }
+    stats::StatsService& stats() { return *stats_; }
+    stats::Aggregator& aggregator() { return *aggregator_; }
     std::string metrics_text();
 
   private:
@@ -73,6 +77,7 @@ class App {
     // Raises the open-files limit to its maximum; returns it.
     static std::size_t raise_open_files_limit();
     void register_builtin_jobs();
+    void register_stats_jobs();
     void persist_pause(int64_t provider_id, int64_t key_id, const std::string& model,
                        const KeyPool::Pause& pause);
     // False when an admin ended the pause before its write came round.
@@ -83,6 +88,9 @@ class App {
     std::unique_ptr<store::Database> db_;
     std::unique_ptr<store::ConfigStore> config_store_;
     std::unique_ptr<store::LogStore> log_store_;
+    std::unique_ptr<store::StatsStore> stats_store_;
+    std::unique_ptr<stats::StatsService> stats_;
+    std::unique_ptr<stats::Aggregator> aggregator_;
     std::unique_ptr<crypto::SecretBox> secrets_;
     std::unique_ptr<plugins::PluginHost> plugins_;
     std::unique_ptr<TimerService> timers_;

@@ -125,8 +125,14 @@ Other environment variables:
                             X-Forwarded-For / X-Real-IP headers are believed
   MODELGATE_SHUTDOWN_GRACE_SECONDS
                             how long SIGTERM waits for in-flight calls (default 30)
-  MODELGATE_TIMEZONE        time zone for API key time rules, e.g. Asia/Shanghai
-                            (default: the process's TZ)
+  MODELGATE_TIMEZONE        time zone for API key time rules, statistics days and
+                            scheduled jobs, e.g. Asia/Shanghai (default: the process's TZ)
+  MODELGATE_LOG_RETENTION_DAYS
+                            request logs older than this move to request_logs_history
+                            at 00:20 (default 30)
+  MODELGATE_HISTORY_RETENTION_DAYS
+                            archived request logs older than this are deleted; daily
+                            statistics stay (default 0: keep them)
   MODELGATE_SECURE_COOKIES  1 to mark session cookies Secure (when served over HTTPS)
   MODELGATE_DB_POOL_SIZE    database connections (default 4)
   MODELGATE_MODEL_SYNC_MINUTES
@@ -203,6 +209,14 @@ const NumberSetting kNumbers[] = {
      1u << 20,
      1ull << 40,
      [](Config& c, uint64_t n) { c.max_buffered_bytes = n; }},
+    {{"MODELGATE_LOG_RETENTION_DAYS", nullptr},
+     1,
+     3650,
+     [](Config& c, uint64_t n) { c.log_retention_days = static_cast<int>(n); }},
+    {{"MODELGATE_HISTORY_RETENTION_DAYS", nullptr},
+     0,
+     36500,
+     [](Config& c, uint64_t n) { c.history_retention_days = static_cast<int>(n); }},
     {{"MODELGATE_MAX_MESSAGES", "--max-messages"},
      1,
      1000000,

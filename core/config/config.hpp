@@ -44,7 +44,9 @@ struct Config {
     std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
     int shutdown_grace_seconds = 30;
     int model_sync_minutes = 360;  // the auto_sync_models job; 0: off
-    std::string timezone;          // for API key time rules; empty: the process's TZ
+    std::string timezone;  // time rules, statistics days, jobs; empty: the process's TZ
+    int log_retention_days = 30;     // older request logs move to request_logs_history
+    int history_retention_days = 0;  // archived logs older than this are deleted; 0: never
     std::string icp_number;
     bool secure_cookies = false;  // set Secure on cookies (behind HTTPS)
     int log_batch_max = 512;

@@ -202,6 +202,10 @@ int32_t HostServices::sql(std::string_view statement, std::string_view params_js
                 return soci::rowset<soci::row>(prep);
             }();
             for (const auto& row : rs) {
+                // A statement without a result (DDL, INSERT) has no columns. On
+                // PostgreSQL SOCI's rowset was seen yielding such empty rows
+                // without end (gigabytes in seconds): stop at the first.
+                if (row.size() == 0) break;
                 nlohmann::json obj = nlohmann::json::object();
                 for (std::size_t i = 0; i < row.size(); ++i)
                     obj[row.get_properties(i).get_name()] = column_value(row, i);
@@ -220,7 +224,8 @@ int32_t HostServices::register_job(const std::string& plugin_id, std::string_vie
                                    int64_t interval_seconds, mg_job_fn fn, void* user) {
     std::string job_name = plugin_id + ":" + std::string(name);
     bool added = d_.scheduler.add(
-        job_name, plugin_id, std::chrono::seconds(interval_seconds), [fn, user, job_name] {
+        job_name, plugin_id, "Job '" + std::string(name) + "' of the plugin " + plugin_id,
+        std::chrono::seconds(interval_seconds), [fn, user]() -> JobOutcome {
             modelgate::sdk::StringSink summary;
             int32_t rc = fn(user, summary.get());
             if (rc != MG_OK)

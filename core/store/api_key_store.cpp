@@ -2,7 +2,9 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 namespace modelgate::core::store {
 
@@ -118,6 +120,68 @@ Status ApiKeyStore::check_binding_ids(soci::session& s, const std::vector<int64_
         }
     }
     return Ok{};
+}
+
+Result<ApiKeyStore::BindingKeys> ApiKeyStore::set_binding_keys(
+    int64_t binding_id, const std::vector<int64_t>& key_ids) {
+    BindingKeys out;
+    Status check = Ok{};
+    try {
+        db_.with_session([&](soci::session& s) {
+            WriteTransaction tr(s);
+            check = check_binding_ids(s, {binding_id});
+            if (!check) return;
+            auto keys = select_keys(s, db_, std::nullopt);
+            std::set<int64_t> wanted(key_ids.begin(), key_ids.end());
+            for (int64_t id : wanted) {
+                auto it = std::find_if(keys.begin(), keys.end(),
+                                       [&](const ApiKeyRecord& k) { return k.id == id; });
+                if (it == keys.end()) {
+                    check = make_error(
+                        ErrorCode::invalid_request,
+                        "api_key_ids contains " + std::to_string(id) + ", which is not an API key",
+                        "unknown_api_key");
+                    return;
+                }
+            }
+            long long bid = binding_id;
+            for (const auto& k : keys) {
+                const auto& list = k.allowed_binding_ids;
+                bool has = std::find(list.begin(), list.end(), binding_id) != list.end();
+                bool want = wanted.count(k.id) > 0;
+                long long kid = k.id;
+                if (want && list.empty()) {
+                    out.unrestricted.push_back(k.id);
+                } else if (want && !has) {
+                    s << "INSERT INTO api_key_models (api_key_id, provider_model_id) VALUES "
+                         "(:k, :b)",
+                        soci::use(kid, "k"), soci::use(bid, "b");
+                    out.added.push_back(k.id);
+                } else if (!want && has) {
+                    if (list.size() == 1) {
+                        check = make_error(
+                            ErrorCode::conflict,
+                            "API key \"" + k.name +
+                                "\" may use only this model; without it, its empty allowlist "
+                                "would allow every model. Give it another model or deactivate "
+                                "it first.",
+                            "last_allowed_model");
+                        return;
+                    }
+                    s << "DELETE FROM api_key_models WHERE api_key_id = :k AND "
+                         "provider_model_id = :b",
+                        soci::use(kid, "k"), soci::use(bid, "b");
+                    out.removed.push_back(k.id);
+                }
+            }
+            s << kBumpConfigVersion;
+            tr.commit();
+        });
+        if (!check) return check.error();
+        return out;
+    } catch (...) {
+        return classify_store_error("binding API keys to a model");
+    }
 }
 
 Result<std::vector<ApiKeyRecord>> ApiKeyStore::list_api_keys() {

@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <cmath>
 #include <deque>
 
 #include "util/json.hpp"
@@ -218,6 +220,23 @@ class LogFilter {
             add(" AND status = :status");
             text("status", q.status);
         }
+        if (!q.statuses.empty()) {
+            std::string in;
+            for (std::size_t i = 0; i < q.statuses.size(); ++i) {
+                std::string name = "st" + std::to_string(i);
+                in += (i ? ", :" : ":") + name;
+                text(name, q.statuses[i]);
+            }
+            add(" AND status IN (" + in + ")");
+        }
+        if (q.api_key_id) {
+            add(" AND api_key_id = :kid");
+            number("kid", *q.api_key_id);
+        }
+        if (q.min_latency_ms) {
+            add(" AND latency_ms >= :minlat");
+            number("minlat", static_cast<long long>(*q.min_latency_ms));
+        }
         if (!q.request_id.empty()) {
             add(" AND request_id = :rid");
             text("rid", q.request_id);
@@ -371,8 +390,12 @@ std::vector<nlohmann::json> select_logs(soci::session& s, const Database& db, Lo
     st.exchange(soci::use(limit, "lim"));
     st.exchange(soci::use(offset, "off"));
     st.alloc();
-    st.prepare("SELECT " + LogRow::columns(db) + " FROM request_logs_all" + filter.where() +
-               " ORDER BY created_at DESC, id DESC LIMIT :lim OFFSET :off");
+    const char* order = q.order == LogQuery::Order::oldest ? " ORDER BY created_at, id"
+                        : q.order == LogQuery::Order::slowest
+                            ? " ORDER BY latency_ms DESC, id DESC"
+                            : " ORDER BY created_at DESC, id DESC";
+    st.prepare("SELECT " + LogRow::columns(db) + " FROM request_logs_all" + filter.where() + order +
+               " LIMIT :lim OFFSET :off");
     st.define_and_bind();
     st.execute(false);
     std::vector<nlohmann::json> out;
@@ -388,7 +411,7 @@ Result<LogPage> LogStore::query(const LogQuery& q) {
         LogPage page;
         LogFilter filter(q, db_);
         db_.with_session([&](soci::session& s) {
-            page.total = count_logs(s, filter);
+            page.total = q.count_total ? count_logs(s, filter) : -1;
             for (auto& row : select_logs(s, db_, filter, q))
                 page.logs.push_back(std::move(row));
         });
@@ -416,6 +439,163 @@ Result<int64_t> LogStore::expire_pending(int64_t max_age_ms) {
         return static_cast<int64_t>(affected);
     } catch (...) {
         return database_error("expiring stale pending logs");
+    }
+}
+
+namespace {
+
+constexpr const char* kLogColumns =
+    "id, request_id, api_key_id, api_key_name, provider_id, provider_name, model, "
+    "requested_model, endpoint, is_stream, status, upstream_status_code, "
+    "downstream_status_code, prompt_tokens, completion_tokens, total_tokens, tokens_estimated, "
+    "usage, latency_ms, ttft_ms, queue_ms, client_ip, user_agent, error, created_at, updated_at";
+
+}  // namespace
+
+Result<LogStore::ArchiveReport> LogStore::archive(int64_t cutoff_ms, int batch_rows,
+                                                  const std::function<void(int)>& after_copy) {
+    ArchiveReport report;
+    std::string cutoff = iso8601_utc(cutoff_ms);
+    long long step = std::max(batch_rows, 1);
+    std::string month = db_.dialect() == Dialect::postgresql
+                            ? "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM')"
+                            : "substr(created_at, 1, 7)";
+    std::string old_rows =
+        " FROM request_logs WHERE id >= :lo AND id < :hi AND created_at < "
+        ":cutoff AND status <> 'pending'";
+    std::string copy = std::string("INSERT INTO request_logs_history (") + kLogColumns +
+                       ", archive_month) SELECT " + kLogColumns + ", " + month + old_rows +
+                       " ON CONFLICT (id) DO NOTHING";
+    std::string remove = "DELETE" + old_rows +
+                         " AND id IN (SELECT id FROM request_logs_history WHERE id >= :lo2 AND "
+                         "id < :hi2)";
+    try {
+        std::optional<long long> first, last;
+        db_.with_session([&](soci::session& s) {
+            s << "SELECT MIN(id), MAX(id) FROM request_logs WHERE created_at < :c",
+                soci::use(cutoff, "c"), soci::into(first), soci::into(last);
+        });
+        if (!first || !last) return report;
+        for (long long lo = *first; lo <= *last; lo += step) {
+            long long hi = lo + step;
+            db_.with_session([&](soci::session& s) {
+                WriteTransaction tx(s);
+                s << copy, soci::use(lo, "lo"), soci::use(hi, "hi"), soci::use(cutoff, "cutoff");
+                if (after_copy) after_copy(report.batches);
+                soci::statement st =
+                    (s.prepare << remove, soci::use(lo, "lo"), soci::use(hi, "hi"),
+                     soci::use(cutoff, "cutoff"), soci::use(lo, "lo2"), soci::use(hi, "hi2"));
+                st.execute(true);
+                long long moved = st.get_affected_rows();
+                tx.commit();
+                report.moved += moved;
+            });
+            ++report.batches;
+        }
+        return report;
+    } catch (...) {
+        return database_error("archiving request logs");
+    }
+}
+
+Result<int64_t> LogStore::purge_history(int64_t cutoff_ms, int batch_rows) {
+    std::string cutoff = iso8601_utc(cutoff_ms);
+    long long limit = std::max(batch_rows, 1);
+    int64_t total = 0;
+    try {
+        for (;;) {
+            long long affected = 0;
+            db_.with_session([&](soci::session& s) {
+                soci::statement st =
+                    (s.prepare << "DELETE FROM request_logs_history WHERE id IN (SELECT id FROM "
+                                  "request_logs_history WHERE created_at < :c LIMIT :n)",
+                     soci::use(cutoff, "c"), soci::use(limit, "n"));
+                st.execute(true);
+                affected = st.get_affected_rows();
+            });
+            total += affected;
+            if (affected < limit) return total;
+        }
+    } catch (...) {
+        return database_error("purging archived request logs");
+    }
+}
+
+Result<nlohmann::json> LogStore::activity(int64_t now_ms) {
+    try {
+        nlohmann::json j;
+        db_.with_session([&](soci::session& s) {
+            std::string since10 = iso8601_utc(now_ms - 10000),
+                        since60 = iso8601_utc(now_ms - 60000),
+                        since_hour = iso8601_utc(now_ms - 3600000);
+            long long n10 = 0, n60 = 0, keys60 = 0, seconds10 = 0;
+            s << "SELECT COUNT(*) FROM request_logs WHERE created_at >= :s",
+                soci::use(since10, "s"), soci::into(n10);
+            // Distinct seconds with calls: a burst is not spread over the window.
+            std::string second = db_.dialect() == Dialect::postgresql
+                                     ? "date_trunc('second', created_at)"
+                                     : "substr(created_at, 1, 19)";
+            s << "SELECT COUNT(DISTINCT " + second + ") FROM request_logs WHERE created_at >= :s",
+                soci::use(since10, "s"), soci::into(seconds10);
+            s << "SELECT COUNT(*), COUNT(DISTINCT api_key_id) FROM request_logs WHERE "
+                 "created_at >= :s",
+                soci::use(since60, "s"), soci::into(n60), soci::into(keys60);
+            std::optional<double> tps;
+            s << "SELECT AVG(total_tokens * 1000.0 / latency_ms) FROM request_logs WHERE "
+                 "created_at >= :h AND updated_at >= :s AND status = 'success' AND "
+                 "total_tokens > 0 AND latency_ms > 0",
+                soci::use(since_hour, "h"), soci::use(since10, "s"), soci::into(tps);
+            j["requests_last_10s"] = n10;
+            j["requests_per_second"] =
+                std::round(static_cast<double>(n10) / std::max<long long>(seconds10, 1) * 10) / 10;
+            j["requests_per_minute"] = n60;
+            j["active_keys_last_minute"] = keys60;
+            j["tokens_per_second"] = tps ? std::round(*tps * 10) / 10 : 0.0;
+
+            long long key_id = 0, count = 0;
+            std::string provider, model, first, last;
+            std::optional<std::string> key_name;
+            soci::statement st =
+                (s.prepare << "SELECT COALESCE(api_key_id, 0), MAX(api_key_name), "
+                              "COALESCE(provider_name, ''), model, COUNT(*), " +
+                                  db_.ts("MIN(created_at)") + ", " + db_.ts("MAX(created_at)") +
+                                  " FROM request_logs WHERE status = 'pending' AND created_at >= "
+                                  ":h GROUP BY COALESCE(api_key_id, 0), COALESCE(provider_name, "
+                                  "''), model",
+                 soci::use(since_hour, "h"), soci::into(key_id), soci::into(key_name),
+                 soci::into(provider), soci::into(model), soci::into(count), soci::into(first),
+                 soci::into(last));
+            st.execute(false);
+            nlohmann::json sessions = nlohmann::json::object();
+            long long active = 0;
+            while (st.fetch()) {
+                std::string name = key_name && !key_name->empty() ? *key_name
+                                   : key_id == 0                  ? std::string("Unknown")
+                                                 : "Deleted key #" + std::to_string(key_id);
+                auto& session = sessions[name];
+                if (session.is_null()) {
+                    session = {{"api_key_id", key_id},
+                               {"requests", 0},
+                               {"models", nlohmann::json::object()},
+                               {"first_activity", first},
+                               {"last_activity", last}};
+                }
+                session["requests"] = session["requests"].get<long long>() + count;
+                session["models"][provider.empty() ? model : provider + "/" + model] = count;
+                if (first < session["first_activity"].get<std::string>())
+                    session["first_activity"] = first;
+                if (last > session["last_activity"].get<std::string>())
+                    session["last_activity"] = last;
+                active += count;
+                key_name.reset();
+            }
+            j["active_requests"] = active;
+            j["active_users"] = sessions.size();
+            j["sessions"] = std::move(sessions);
+        });
+        return j;
+    } catch (...) {
+        return database_error("reading current activity");
     }
 }
 

@@ -335,6 +335,50 @@ TEST_P(AdminApiTest, PluginsAreListed) {
     EXPECT_TRUE(openai);
 }
 
+TEST_P(AdminApiTest, ModelKeyBindingsAreEditedFromTheModelSide) {
+    auto bob = gw->create_key("bob", {embed_binding});
+    auto carol = gw->create_key("carol", {chat_binding});
+    int64_t model_id = 0;
+    auto models = gw->admin("GET", "/admin/api/models").json();
+    for (const auto& m : models["models"]) {
+        if (m["name"] == "gpt-4o-mini") {
+            model_id = m["id"].get<int64_t>();
+            EXPECT_EQ(m["bound_key_count"], 1);
+        }
+    }
+    ASSERT_GT(model_id, 0) << models.dump();
+    std::string path = "/admin/api/models/" + std::to_string(model_id) + "/api-keys";
+    auto view = gw->admin("GET", path);
+    ASSERT_EQ(view.status, 200) << view.body;
+    ASSERT_EQ(view.json()["bindings"].size(), 1u);
+    EXPECT_EQ(view.json()["bindings"][0]["api_keys"][0]["name"], "carol");
+    EXPECT_EQ(view.json()["unrestricted_keys"][0]["name"], "alice");
+
+    // Taking carol's only model away would open her key to every model.
+    auto refused = gw->admin("PUT", path, {{"provider_model_id", chat_binding}, {"api_key_ids", {bob.first}}});
+    EXPECT_EQ(refused.status, 409) << refused.body;
+    EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), bob.second).status, 403);
+
+    auto added = gw->admin("PUT", path,
+                           {{"provider_model_id", chat_binding},
+                            {"api_key_ids", {bob.first, carol.first, gw->create_key("dave").first}}});
+    ASSERT_EQ(added.status, 200) << added.body;
+    EXPECT_EQ(added.json()["added"], nlohmann::json::array({bob.first}));
+    EXPECT_EQ(added.json()["unrestricted"].size(), 1u);
+    EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), bob.second).status, 200);
+
+    auto removed = gw->admin("PUT", path, {{"provider_model_id", chat_binding}, {"api_key_ids", {carol.first}}});
+    ASSERT_EQ(removed.status, 200) << removed.body;
+    EXPECT_EQ(removed.json()["removed"], nlohmann::json::array({bob.first}));
+    EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), bob.second).status, 403);
+
+    EXPECT_EQ(gw->admin("PUT", path, {{"provider_model_id", chat_binding}, {"api_key_ids", {999999}}}).status, 400);
+    EXPECT_EQ(gw->admin("PUT", path, {{"provider_model_id", embed_binding}, {"api_key_ids", nlohmann::json::array()}}).status, 400);
+    EXPECT_EQ(gw->admin("PUT", path, {{"provider_model_id", chat_binding}}).status, 400);
+    EXPECT_EQ(gw->admin("GET", "/admin/api/models/999999/api-keys").status, 404);
+    EXPECT_EQ(http_request("GET", gw->url(path)).status, 401);
+}
+
 MODELGATE_BACKENDS(AdminApiTest);
 
 }  // namespace modelgate::test

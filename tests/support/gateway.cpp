@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -77,13 +78,32 @@ TestDatabase::~TestDatabase() {
 
 Gateway::Gateway(const std::string& backend, const Tweak& tweak) {
     db_ = std::make_unique<TestDatabase>(backend);
+    database_url_ = db_->url();
+    start(tweak, "");
+}
+
+Gateway::Gateway(const Gateway& first, const Tweak& tweak) : database_url_(first.database_url_) {
+    std::string key = first.app_->config().master_key;
+    if (key.empty()) {
+        std::ifstream in(first.data_dir_ + "/master.key");
+        std::string hex;
+        in >> hex;
+        auto decoded = core::crypto::hex_decode(hex);
+        if (!decoded) throw std::runtime_error("cannot read the first gateway's master key");
+        key = *decoded;
+    }
+    start(tweak, key);
+}
+
+void Gateway::start(const Tweak& tweak, const std::string& master_key) {
     data_dir_ = temp_dir("mg-data-");
     password_ = "test-" + core::crypto::random_hex(8);
     core::Config config;
     config.host = "127.0.0.1";
     config.port = 0;
-    config.database_url = db_->url();
+    config.database_url = database_url_;
     config.data_dir = data_dir_;
+    config.master_key = master_key;
     config.admins = {{"admin", password_}};
     config.reactor_threads = 2;
     config.worker_threads = 2;

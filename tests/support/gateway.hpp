@@ -38,11 +38,15 @@ class Gateway {
   public:
     using Tweak = std::function<void(core::Config&)>;
     Gateway(const std::string& backend, const Tweak& tweak = nullptr);
+    // A second instance of the same deployment: the database and the master key
+    // of `first`, its own data folder, App and scheduler. Destroy it before
+    // `first`, which owns (and drops) the database.
+    Gateway(const Gateway& first, const Tweak& tweak);
     ~Gateway();
 
     core::App& app() { return *app_; }
     std::string url(const std::string& path = "") const;
-    const std::string& database_url() const { return db_->url(); }
+    const std::string& database_url() const { return database_url_; }
     const std::string& data_dir() const { return data_dir_; }
     const std::string& admin_password() const { return password_; }
     // "mg_admin_session=<token>" of the logged-in admin, for raw requests.
@@ -71,7 +75,10 @@ class Gateway {
     void stop();
 
   private:
-    std::unique_ptr<TestDatabase> db_;
+    void start(const Tweak& tweak, const std::string& master_key);
+
+    std::unique_ptr<TestDatabase> db_;  // none when sharing another gateway's
+    std::string database_url_;
     std::string data_dir_;
     std::string password_;
     std::unique_ptr<core::App> app_;
