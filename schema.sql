@@ -117,7 +117,6 @@ CREATE TABLE request_logs (
     updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX idx_request_logs_created_at ON request_logs (created_at);
-CREATE INDEX idx_request_logs_api_key ON request_logs (api_key_id);
 CREATE INDEX idx_request_logs_provider ON request_logs (provider_id);
 CREATE INDEX idx_request_logs_status ON request_logs (status);
 
@@ -483,6 +482,8 @@ CREATE TABLE api_key_model_daily_stats (
     PRIMARY KEY (date, api_key_id, model_name)
 );
 
--- The archival job moves rows in id ranges; history's own queries go by time.
-CREATE INDEX idx_request_logs_history_key ON request_logs_history (api_key_id);
+-- A key's newest calls (/admin/api/keys/{id}/logs, the portal) without sorting
+-- all of them; it replaces the index on api_key_id alone.
+CREATE INDEX idx_request_logs_key_created ON request_logs (api_key_id, created_at);
+CREATE INDEX idx_request_logs_history_key ON request_logs_history (api_key_id, created_at);
 CREATE INDEX idx_request_logs_history_status ON request_logs_history (status);

@@ -66,7 +66,7 @@ SELECT 'bench-{tag}-' || g, 1 + g % 20, 'key-' || (1 + g % 20), 1 + g % 4, 'p' |
        ELSE 'local_rate_limited' END,
   100 + g % 900, 50 + g % 500, 150 + g % 1400, 200 + (g * 7919) % 30000, 100 + g % 900, t, t
 FROM (SELECT g, {start} + (g::float8 / {n}) * {span} * interval '1 second' AS t
-      FROM generate_series(1, {n}) g) s
+      FROM generate_series(1::bigint, {n}) g) s
 """
 
 
@@ -222,6 +222,7 @@ def main():
         sys.exit("build the gateway first: bash scripts/build.sh --runtime")
 
     work = tempfile.mkdtemp(prefix="mg-stats-bench-")
+    os.chmod(work, 0o755)  # the PostgreSQL server runs as its own user
     pgdir = None
     if a.backend == "postgresql":
         pgdir = os.path.join(work, "pg")
@@ -240,6 +241,9 @@ def main():
     gw = None
     try:
         gw = Gateway(env, int(env["PORT"]))  # creates the schema
+        for i in range(1, 21):  # the keys the rows name (ids 1..20)
+            status, body, _ = gw.admin("POST", "/admin/api/keys", {"name": f"key-{i}"})
+            assert status == 201, body
         # The back-fill is timed by hand below: keep the schedule from starting it.
         for task in ("catch_up_daily_stats", "aggregate_daily_stats"):
             status, body, _ = gw.admin("PUT", f"/admin/api/scheduler/tasks/{task}", {"enabled": False})

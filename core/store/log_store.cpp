@@ -541,9 +541,11 @@ Result<nlohmann::json> LogStore::activity(int64_t now_ms) {
                  "created_at >= :s",
                 soci::use(since60, "s"), soci::into(n60), soci::into(keys60);
             std::optional<double> tps;
-            s << "SELECT AVG(total_tokens * 1000.0 / latency_ms) FROM request_logs WHERE "
-                 "created_at >= :h AND updated_at >= :s AND status = 'success' AND "
-                 "total_tokens > 0 AND latency_ms > 0",
+            // The status test stays out of WHERE: on SQLite it would pick the
+            // status index and walk every successful call.
+            s << "SELECT AVG(CASE WHEN status = 'success' AND total_tokens > 0 AND latency_ms "
+                 "> 0 THEN total_tokens * 1000.0 / latency_ms END) FROM request_logs WHERE "
+                 "created_at >= :h AND updated_at >= :s",
                 soci::use(since_hour, "h"), soci::use(since10, "s"), soci::into(tps);
             j["requests_last_10s"] = n10;
             j["requests_per_second"] =

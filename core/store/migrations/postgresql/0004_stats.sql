@@ -217,6 +217,9 @@ CREATE TABLE api_key_model_daily_stats (
     PRIMARY KEY (date, api_key_id, model_name)
 );
 
--- The archival job moves rows in id ranges; history's own queries go by time.
-CREATE INDEX idx_request_logs_history_key ON request_logs_history (api_key_id);
+-- A key's newest calls (/admin/api/keys/{id}/logs, the portal) without sorting
+-- all of them; it replaces the index on api_key_id alone.
+DROP INDEX idx_request_logs_api_key;
+CREATE INDEX idx_request_logs_key_created ON request_logs (api_key_id, created_at);
+CREATE INDEX idx_request_logs_history_key ON request_logs_history (api_key_id, created_at);
 CREATE INDEX idx_request_logs_history_status ON request_logs_history (status);
