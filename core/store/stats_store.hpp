@@ -90,8 +90,7 @@ class StatsStore {
     explicit StatsStore(Database& db) : db_(db) {}
 
     // Sums request_logs_all rows created in [from_ms, to_ms), which lie on the
-    // local day `date`, per local hour, provider, model and API key. Also
-    // returns how many rows were read.
+    // local day `date`, per local hour, provider, model and API key.
     Result<StatRows> scan(const CivilDate& date, int64_t from_ms, int64_t to_ms);
     // Replaces a day's rows in every table with `hourly` (and the daily sums
     // derived from it) in one transaction, and records the day in stats_days.
