@@ -36,10 +36,8 @@ Result<int64_t> AdminRequest::int_query(const std::string& name, int64_t fallbac
         if (used == v.size() && n >= min && n <= max) return static_cast<int64_t>(n);
     } catch (...) {
     }
-    return make_error(
-        ErrorCode::invalid_request,
-        name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max),
-        "invalid_query");
+    return invalid_query(name + " must be an integer from " + std::to_string(min) + " to " +
+                         std::to_string(max));
 }
 
 Result<nlohmann::json> parse_body(const AdminRequest& req) {
@@ -222,9 +220,8 @@ void AdminApi::register_logs(http::Router& router) {
                 {"30d", 30 * 24 * 3600000LL}};
             auto it = ranges.find(range);
             if (it == ranges.end()) {
-                return AdminResponse::error(make_error(ErrorCode::invalid_request,
-                                                       "time_range must be 1h, 6h, 24h, 7d or 30d",
-                                                       "invalid_query"));
+                return AdminResponse::error(
+                    invalid_query("time_range must be 1h, 6h, 24h, 7d or 30d"));
             }
             q.from_ms = now - it->second;
         }
@@ -235,8 +232,7 @@ void AdminApi::register_logs(http::Router& router) {
             auto t = parse_iso8601(v);
             if (!t) {
                 return AdminResponse::error(
-                    make_error(ErrorCode::invalid_request,
-                               std::string(name) + " must be an ISO 8601 time", "invalid_query"));
+                    invalid_query(std::string(name) + " must be an ISO 8601 time"));
             }
             *slot = *t;
         }

@@ -51,7 +51,7 @@ struct AdminContext {
     store::StatsStore& stats_store;
     stats::StatsService& stats;
     stats::Aggregator& aggregator;
-    TimerService& timers;  // paces the live statistics stream
+    TimerService& timers;      // paces the live statistics stream
     const Catalogs& catalogs;  // error messages in the reader's language
 };
 
@@ -90,6 +90,12 @@ struct AdminResponse {
 };
 
 using AdminHandler = std::function<AdminResponse(AdminRequest&)>;
+
+// The 400 of a query parameter that is malformed or out of its bounds; the
+// message names the parameter and what it accepts.
+inline Error invalid_query(const std::string& message) {
+    return make_error(ErrorCode::invalid_request, message, "invalid_query");
+}
 
 class AdminApi {
   public:

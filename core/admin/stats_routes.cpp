@@ -17,13 +17,9 @@ AdminResponse answer(Result<nlohmann::json> r) {
     return AdminResponse::ok(std::move(r.value()));
 }
 
-Error bad_query(const std::string& message) {
-    return make_error(ErrorCode::invalid_request, message, "invalid_query");
-}
-
 Result<stats::Period> period_of(const AdminRequest& req, const char* fallback) {
     auto p = stats::parse_period(req.query_value("period", fallback));
-    if (!p) return bad_query("period must be day, week, month or year");
+    if (!p) return invalid_query("period must be day, week, month or year");
     return *p;
 }
 
@@ -50,7 +46,8 @@ void AdminApi::register_stats(http::Router& router) {
         if (!p) return AdminResponse::error(p.error());
         auto d = stats::parse_dimension(req.query_value("dimension", "provider"));
         if (!d)
-            return AdminResponse::error(bad_query("dimension must be provider, api_key or model"));
+            return AdminResponse::error(
+                invalid_query("dimension must be provider, api_key or model"));
         return answer(ctx_.stats.composition(*d, *p));
     });
     for (const char* path : {"/admin/api/stats/trend", "/admin/api/stats/chart"}) {
@@ -136,13 +133,14 @@ AdminResponse AdminApi::stats_trend(AdminRequest& req) {
     if (!dim.empty()) {
         d = stats::parse_dimension(dim);
         if (!d)
-            return AdminResponse::error(bad_query("dimension must be provider, api_key or model"));
+            return AdminResponse::error(
+                invalid_query("dimension must be provider, api_key or model"));
     }
     std::string name = req.query_value("name");
-    if (name.size() > 250) return AdminResponse::error(bad_query("name is too long"));
+    if (name.size() > 250) return AdminResponse::error(invalid_query("name is too long"));
     if (!name.empty() && !d)
         return AdminResponse::error(
-            bad_query("name needs a dimension (provider, api_key or model)"));
+            invalid_query("name needs a dimension (provider, api_key or model)"));
     return answer(ctx_.stats.trend(*p, d, name));
 }
 
@@ -186,12 +184,12 @@ AdminResponse AdminApi::reaggregate(AdminRequest& req) {
     auto to = to_text ? CivilDate::parse(*to_text) : std::optional<CivilDate>(today);
     if (!from || !to)
         return AdminResponse::error(
-            bad_query("start_date and end_date must be dates (YYYY-MM-DD)"));
-    if (*to < *from) return AdminResponse::error(bad_query("end_date is before start_date"));
-    if (today < *to) return AdminResponse::error(bad_query("end_date is in the future"));
+            invalid_query("start_date and end_date must be dates (YYYY-MM-DD)"));
+    if (*to < *from) return AdminResponse::error(invalid_query("end_date is before start_date"));
+    if (today < *to) return AdminResponse::error(invalid_query("end_date is in the future"));
     if (to->days_since_epoch() - from->days_since_epoch() >= kMaxReaggregateDays) {
         return AdminResponse::error(
-            bad_query("at most " + std::to_string(kMaxReaggregateDays) + " days at once"));
+            invalid_query("at most " + std::to_string(kMaxReaggregateDays) + " days at once"));
     }
     auto days = ctx_.aggregator.aggregate_range(*from, *to);
     if (!days) return AdminResponse::error(days.error());

@@ -236,41 +236,116 @@ std::string dimension_value(Dimension d, const StatKey& k) {
     return "";
 }
 
-Result<StatRows> StatsService::live_today() {
-    std::lock_guard lock(live_mu_);
+Result<StatsService::Rows> StatsService::live_today() {
+    std::unique_lock lock(live_mu_);
+    for (;;) {
+        int64_t now = unix_ms_now();
+        CivilDate today = local_date(now);
+        bool usable = live_ && live_date_ == today.text();
+        if (usable && now - live_at_ms_ < live_ttl_ms_) return live_;
+        if (live_refreshing_) {
+            // Another caller is summing: its previous sum of today serves.
+            if (usable) return live_;
+            live_cv_.wait(lock, [&] { return !live_refreshing_; });
+            continue;  // its sum is now fresh, or it failed and this caller tries
+        }
+        live_refreshing_ = true;
+        lock.unlock();
+        auto rows =
+            store_.scan(today, local_day_start_ms(today), local_day_start_ms(today.plus_days(1)));
+        lock.lock();
+        live_refreshing_ = false;
+        live_cv_.notify_all();
+        if (!rows) return rows.error();
+        live_ = std::make_shared<const StatRows>(std::move(rows.value()));
+        live_date_ = today.text();
+        live_at_ms_ = now;
+        return live_;
+    }
+}
+
+Result<std::string> StatsService::generation() {
     int64_t now = unix_ms_now();
-    CivilDate today = local_date(now);
-    if (live_ && live_date_ == today.text() && now - live_at_ms_ < live_ttl_ms_) return *live_;
-    auto rows =
-        store_.scan(today, local_day_start_ms(today), local_day_start_ms(today.plus_days(1)));
+    uint64_t writes = store_.local_writes();
+    {
+        std::lock_guard lock(past_mu_);
+        if (!generation_.empty() && writes == generation_writes_ && now - generation_at_ms_ < 1000)
+            return generation_;
+    }
+    auto g = store_.generation();
+    if (!g) return g.error();
+    std::lock_guard lock(past_mu_);
+    generation_ = g.value() + "/" + std::to_string(writes);
+    generation_at_ms_ = now;
+    generation_writes_ = writes;
+    return generation_;
+}
+
+Result<StatsService::Rows> StatsService::read_past(StatTable table, const CivilDate& from,
+                                                   const CivilDate& to, unsigned group,
+                                                   bool with_date,
+                                                   const store::StatsStore::Filter& f) {
+    // Bounds of what is kept: entries, rows in all, rows of one entry.
+    constexpr std::size_t kMaxEntries = 128, kMaxRows = 400000, kMaxEntryRows = 100000;
+    auto gen = generation();
+    if (!gen) return gen.error();
+    std::string key = std::string(table_name(table)) + "|" + from.text() + "|" + to.text() + "|" +
+                      std::to_string(group) + "|" + (with_date ? "d" : "-") + "|" +
+                      (f.provider ? "p" + *f.provider : "") + "|" +
+                      (f.model ? "m" + *f.model : "") + "|" +
+                      (f.api_key_id ? std::to_string(*f.api_key_id) : "");
+    {
+        std::lock_guard lock(past_mu_);
+        if (past_generation_ != gen.value()) {
+            past_.clear();
+            past_order_.clear();
+            past_rows_ = 0;
+            past_generation_ = gen.value();
+        }
+        if (auto it = past_.find(key); it != past_.end()) return it->second;
+    }
+    auto rows = store_.read(table, from, to, group, with_date, f);
     if (!rows) return rows.error();
-    live_ = std::move(rows.value());
-    live_date_ = today.text();
-    live_at_ms_ = now;
-    return *live_;
+    auto kept = std::make_shared<const StatRows>(std::move(rows.value()));
+    if (kept->size() > kMaxEntryRows) return kept;
+    std::lock_guard lock(past_mu_);
+    if (past_generation_ != gen.value() || past_.count(key)) return kept;
+    while (!past_order_.empty() &&
+           (past_.size() >= kMaxEntries || past_rows_ + kept->size() > kMaxRows)) {
+        auto oldest = past_.find(past_order_.front());
+        past_rows_ -= oldest->second->size();
+        past_.erase(oldest);
+        past_order_.pop_front();
+    }
+    past_.emplace(key, kept);
+    past_order_.push_back(key);
+    past_rows_ += kept->size();
+    return kept;
 }
 
 Result<StatRows> StatsService::load_days(const CivilDate& from, const CivilDate& to, unsigned group,
-                                         const store::StatsStore::Filter& f) {
+                                         const store::StatsStore::Filter& f, bool with_date) {
     StatRows rows;
     CivilDate today = local_date(unix_ms_now());
     CivilDate last_stored = std::min(to, today.plus_days(-1));
     bool hourly = (group & kHour) != 0;
     if (from <= last_stored) {
         StatTable table = hourly ? StatTable::hourly : daily_table_for(group | filter_fields(f));
-        auto past = store_.read(table, from, last_stored, group, true, f);
+        auto past = read_past(table, from, last_stored, group, with_date, f);
         if (!past) return past.error();
-        rows = std::move(past.value());
+        rows = *past.value();
     }
     if (from <= today && today <= to) {
         auto live = live_today();
         if (!live) return live.error();
         StatRows kept;
-        for (const auto& r : live.value()) {
+        for (const auto& r : *live.value()) {
             if (matches(r.first, f)) kept.push_back(r);
         }
-        for (auto& r : store::regroup(kept, group))
+        for (auto& r : store::regroup(kept, group)) {
+            if (!with_date) r.first.date.clear();
             rows.push_back(std::move(r));
+        }
     }
     return rows;
 }
@@ -283,12 +358,12 @@ Result<StatRows> StatsService::load(const PeriodSpan& span, unsigned group,
 Result<StatsService::Totals> StatsService::totals() {
     Totals t;
     CivilDate today = local_date(unix_ms_now());
-    auto past = store_.read(StatTable::provider, CivilDate{}, today.plus_days(-1), 0, false);
+    auto past = read_past(StatTable::provider, CivilDate{}, today.plus_days(-1), 0, false, {});
     if (!past) return past.error();
     auto live = live_today();
     if (!live) return live.error();
-    t.today = sum_all(live.value());
-    t.all = sum_all(past.value());
+    t.today = sum_all(*live.value());
+    t.all = sum_all(*past.value());
     t.all.merge(t.today);
     return t;
 }
@@ -418,7 +493,7 @@ Result<nlohmann::json> StatsService::monitor_details(Period p) {
     nlohmann::json candidates = nlohmann::json::array();
     StatCounters total;
     for (Dimension d : {Dimension::provider, Dimension::api_key, Dimension::model}) {
-        auto rows = load(span, dimension_fields(d));
+        auto rows = load_days(span.first, span.today, dimension_fields(d), {}, false);
         if (!rows) return rows.error();
         if (d == Dimension::provider) total = sum_all(rows.value());
         for (const auto& [name, c] : by_name(rows.value(), d)) {
@@ -462,7 +537,7 @@ Result<nlohmann::json> StatsService::monitor_details(Period p) {
     // Response times per hour of day for the 8 busiest models (successful calls).
     // Month and year read hourly rows of the last 31 days only.
     CivilDate from = span.hourly ? span.first : span.today.plus_days(-30);
-    auto hourly = load_days(std::max(from, span.first), span.today, kModel | kHour);
+    auto hourly = load_days(std::max(from, span.first), span.today, kModel | kHour, {}, false);
     if (!hourly) return hourly.error();
     std::map<std::string, std::array<StatCounters, 24>> per_model;
     std::map<std::string, long long> samples;
@@ -552,11 +627,6 @@ Result<int> Aggregator::aggregate_range(const CivilDate& from, const CivilDate& 
         ++days;
     }
     return days;
-}
-
-std::string Aggregator::CatchUp::summary() const {
-    return std::to_string(days) + (days == 1 ? " day" : " days") + " aggregated from " +
-           std::to_string(rows) + " request-log rows";
 }
 
 Result<Aggregator::CatchUp> Aggregator::catch_up(int64_t now_ms, int max_days) {

@@ -7,6 +7,11 @@
 // only.
 #pragma once
 
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -60,11 +65,15 @@ class StatsService {
     // the stored days plus today's live rows.
     Result<StatRows> load(const PeriodSpan& span, unsigned group,
                           const store::StatsStore::Filter& filter = {});
-    // Every day from `from` to `to` (inclusive) summed per date and `group`.
+    // Every day from `from` to `to` (inclusive) summed per `group`, and per date
+    // unless !with_date (then past days come as one row per group and today as
+    // another).
     Result<StatRows> load_days(const CivilDate& from, const CivilDate& to, unsigned group,
-                               const store::StatsStore::Filter& filter = {});
-    // Today's rows at the finest grain (cached for live_ttl_ms).
-    Result<StatRows> live_today();
+                               const store::StatsStore::Filter& filter = {}, bool with_date = true);
+    // Today's rows at the finest grain. One sum serves every caller for
+    // live_ttl_ms; while one caller sums again, the others get the previous sum.
+    using Rows = std::shared_ptr<const StatRows>;
+    Result<Rows> live_today();
     // All-time totals and today's (for /stats and /api/public/stats).
     struct Totals {
         StatCounters all, today;
@@ -80,12 +89,30 @@ class StatsService {
     Result<nlohmann::json> key_summary(int64_t key_id);
 
   private:
+    // A read of past days' aggregate rows, kept while the tables' generation
+    // stays the same (checked at most once a second, at once after a local write).
+    Result<Rows> read_past(store::StatTable table, const CivilDate& from, const CivilDate& to,
+                           unsigned group, bool with_date, const store::StatsStore::Filter& f);
+    Result<std::string> generation();
+
     store::StatsStore& store_;
     int live_ttl_ms_;
+
     std::mutex live_mu_;
-    std::optional<StatRows> live_;
+    std::condition_variable live_cv_;
+    Rows live_;
     std::string live_date_;
     int64_t live_at_ms_ = 0;
+    bool live_refreshing_ = false;
+
+    std::mutex past_mu_;
+    std::string generation_;  // as last read from the store
+    int64_t generation_at_ms_ = 0;
+    uint64_t generation_writes_ = 0;
+    std::string past_generation_;  // the one the entries below were read under
+    std::map<std::string, Rows> past_;
+    std::deque<std::string> past_order_;  // oldest first, for eviction
+    std::size_t past_rows_ = 0;
 };
 
 // Writes the aggregate tables.
@@ -108,7 +135,6 @@ class Aggregator {
     struct CatchUp {
         int days = 0;
         long long rows = 0;  // request-log rows read
-        std::string summary() const;
     };
     Result<CatchUp> catch_up(int64_t now_ms, int max_days = 400);
 

@@ -435,6 +435,7 @@ Status StatsStore::write_day(const CivilDate& date, const StatRows& hourly) {
                 soci::use(source, "s"), soci::use(pending, "p");
             tx.commit();
         });
+        ++local_writes_;
         return Ok{};
     } catch (...) {
         return database_error("writing daily statistics");
@@ -479,6 +480,23 @@ Result<StatRows> StatsStore::read(StatTable table, const CivilDate& from, const 
         return out;
     } catch (...) {
         return database_error("reading statistics");
+    }
+}
+
+Result<std::string> StatsStore::generation() {
+    try {
+        std::string out;
+        db_.with_session([&](soci::session& s) {
+            long long days = 0;
+            std::string newest;
+            soci::indicator ind = soci::i_null;
+            s << "SELECT COUNT(*), " + db_.ts("MAX(aggregated_at)") + " FROM stats_days",
+                soci::into(days), soci::into(newest, ind);
+            out = std::to_string(days) + "@" + (ind == soci::i_ok ? newest : "");
+        });
+        return out;
+    } catch (...) {
+        return database_error("reading the statistics generation");
     }
 }
 

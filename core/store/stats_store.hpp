@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -110,8 +111,16 @@ class StatsStore {
     // The creation time of the oldest request-log row (live or archived).
     Result<std::optional<int64_t>> first_log_ms();
 
+    // Changes whenever any instance writes a day: the number of aggregated days
+    // and the newest aggregation time. Readers keep what they read of past days
+    // while it stays the same.
+    Result<std::string> generation();
+    // Days written by this process (moves before generation() can tell).
+    uint64_t local_writes() const { return local_writes_.load(); }
+
   private:
     Database& db_;
+    std::atomic<uint64_t> local_writes_{0};
 };
 
 }  // namespace modelgate::core::store

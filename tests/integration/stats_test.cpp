@@ -133,6 +133,32 @@ TEST_P(StatsTest, ReaggregatingTwiceGivesTheSameRows) {
     EXPECT_EQ(snapshot(), before);
 }
 
+TEST_P(StatsTest, WhatAnInstanceKeptOfPastDaysFollowsAnotherInstancesReaggregation) {
+    using namespace std::chrono_literals;
+    insert({"success", day_ms(2, 10), "acme", "gpt-4o-mini", 1, "alice", 10, 100});
+    catch_up();
+    Gateway other(*gw, [](core::Config& c) { c.timezone = "UTC"; });
+    auto month = [](Gateway& g) {
+        auto r = g.admin("GET", "/admin/api/stats/aggregate?dimension=provider&period=month");
+        EXPECT_EQ(r.status, 200) << r.body;
+        return r.json()["total_requests"];
+    };
+    EXPECT_EQ(month(other), 1);  // read, and kept
+    EXPECT_EQ(month(*gw), 1);
+
+    // The day gains two calls and this instance sums it again: it sees them at
+    // once, the other instance within a second or so.
+    insert({"success", day_ms(2, 11), "acme", "gpt-4o-mini", 1, "alice", 10, 100});
+    insert({"error", day_ms(2, 12), "acme", "gpt-4o-mini", 1, "alice", 10, 100});
+    std::string day = core::local_date(day_ms(2, 0)).text();
+    ASSERT_EQ(
+        gw->admin("POST", "/admin/api/stats/reaggregate", {{"start_date", day}, {"end_date", day}})
+            .status,
+        200);
+    EXPECT_EQ(month(*gw), 3);
+    EXPECT_TRUE(eventually([&] { return month(other) == 3; }, 5s));
+}
+
 TEST_P(StatsTest, ADayWithPendingCallsIsAggregatedAgainOnceTheyEnd) {
     insert({"pending", day_ms(1, 23, 59), "acme", "gpt-4o-mini", 1, "alice", std::nullopt,
             std::nullopt});
