@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <optional>
 
 #include "util/json.hpp"
 #include "util/redact.hpp"
@@ -194,16 +195,21 @@ Result<std::pair<std::vector<LogStore::AgentCount>, int64_t>> LogStore::top_user
 
 namespace {
 
+// How a key_name filter matches: the exact name (an index range), or a
+// case-insensitive substring when no row has that exact name.
+enum class KeyMatch { exact, substring };
+
 // The WHERE clause of a log query and the values bound to it. SOCI binds by
 // reference, so the values live here until the statements have run.
 class LogFilter {
   public:
-    LogFilter(const LogQuery& q, const Database& db) {
+    LogFilter(const LogQuery& q, const Database& db, KeyMatch key_match = KeyMatch::exact) {
         const std::string like = db.ilike();
-        if (!q.key_name.empty()) {
-            add(" AND (api_key_name = :kname OR api_key_name " + like +
-                " :kname_like ESCAPE '\\')");
+        if (!q.key_name.empty() && key_match == KeyMatch::exact) {
+            add(" AND api_key_name = :kname");
             text("kname", q.key_name);
+        } else if (!q.key_name.empty()) {
+            add(" AND api_key_name " + like + " :kname_like ESCAPE '\\'");
             text("kname_like", "%" + escape_like(q.key_name) + "%");
         }
         if (!q.model.empty()) {
@@ -368,6 +374,20 @@ struct LogRow {
     }
 };
 
+// True when some row passes the filter (one index probe, not a count).
+bool any_logs(soci::session& s, LogFilter& filter) {
+    long long found = 0;
+    soci::statement st(s);
+    st.exchange(soci::into(found));
+    filter.bind(st);
+    st.alloc();
+    st.prepare("SELECT COUNT(*) FROM (SELECT 1 FROM request_logs_all" + filter.where() +
+               " LIMIT 1) probe");
+    st.define_and_bind();
+    st.execute(true);
+    return found > 0;
+}
+
 int64_t count_logs(soci::session& s, LogFilter& filter) {
     long long total = 0;
     soci::statement st(s);
@@ -409,8 +429,12 @@ std::vector<nlohmann::json> select_logs(soci::session& s, const Database& db, Lo
 Result<LogPage> LogStore::query(const LogQuery& q) {
     try {
         LogPage page;
-        LogFilter filter(q, db_);
         db_.with_session([&](soci::session& s) {
+            LogFilter exact(q, db_, KeyMatch::exact);
+            std::optional<LogFilter> substring;
+            if (!q.key_name.empty() && !any_logs(s, exact))
+                substring.emplace(q, db_, KeyMatch::substring);
+            LogFilter& filter = substring ? *substring : exact;
             page.total = q.count_total ? count_logs(s, filter) : -1;
             for (auto& row : select_logs(s, db_, filter, q))
                 page.logs.push_back(std::move(row));

@@ -287,32 +287,41 @@ TEST_P(AdminApiTest, ModelsAndBindings) {
 
 TEST_P(AdminApiTest, LogQueryFiltersAndPages) {
     auto bob = gw->create_key("bob").second;
+    auto bobby = gw->create_key("bobby").second;
     for (int i = 0; i < 3; ++i)
         ASSERT_EQ(gw->call("/v1/chat/completions", chat_body(), key).status, 200);
     ASSERT_EQ(gw->call("/v1/chat/completions", chat_body(), bob).status, 200);
+    ASSERT_EQ(gw->call("/v1/chat/completions", chat_body(), bobby).status, 200);
     auto missing = chat_body();
     missing["model"] = "acme/gpt-4o-mini";
     upstream->set_script(
         [](const FakeRequest&, FakeExchange& ex) { ex.respond(500, "boom", "text/plain"); });
     ASSERT_EQ(gw->call("/v1/chat/completions", chat_body(), bob).status, 500);
-    ASSERT_FALSE(gw->wait_log([&](const json&) { return gw->logs().size() == 5; }).is_null());
+    ASSERT_FALSE(gw->wait_log([&](const json&) { return gw->logs().size() == 6; }).is_null());
 
     auto page = [&](const std::string& q) {
         return gw->admin("GET", "/admin/api/logs/query?" + q).json();
     };
-    auto all = page("page_size=2");
-    EXPECT_EQ(all["total"], 5);
-    EXPECT_EQ(all["logs"].size(), 2u);
-    EXPECT_EQ(all["page_size"], 2);
-    auto p3 = page("page_size=2&page=3");
-    EXPECT_EQ(p3["logs"].size(), 1u);
+    auto all = page("page_size=4");
+    EXPECT_EQ(all["total"], 6);
+    EXPECT_EQ(all["logs"].size(), 4u);
+    EXPECT_EQ(all["page_size"], 4);
+    auto p2 = page("page_size=4&page=2");
+    EXPECT_EQ(p2["logs"].size(), 2u);
+    // key_name: the exact name when some row has it, else a case-insensitive
+    // substring.
     EXPECT_EQ(page("key_name=bob")["total"], 2);
-    EXPECT_EQ(page("key_name=BO")["total"], 2);  // case-insensitive substring
+    EXPECT_EQ(page("key_name=bobby")["total"], 1);
+    EXPECT_EQ(page("key_name=BO")["total"], 3);
+    EXPECT_EQ(page("key_name=BOB")["total"], 3);
+    EXPECT_EQ(page("key_name=bob&status=success")["total"], 1);
+    EXPECT_EQ(page("key_name=nobody")["total"], 0);
+    EXPECT_EQ(page("key_name=%25")["total"], 0);  // LIKE metacharacters are literal
     EXPECT_EQ(page("status=error")["total"], 1);
-    EXPECT_EQ(page("model=4o-mini")["total"], 5);
+    EXPECT_EQ(page("model=4o-mini")["total"], 6);
     EXPECT_EQ(page("model=%25")["total"], 0);  // LIKE metacharacters are literal
-    EXPECT_EQ(page("provider=" + std::to_string(provider))["total"], 5);
-    EXPECT_EQ(page("time_range=1h")["total"], 5);
+    EXPECT_EQ(page("provider=" + std::to_string(provider))["total"], 6);
+    EXPECT_EQ(page("time_range=1h")["total"], 6);
     EXPECT_EQ(page("end_time=2000-01-01T00:00:00Z")["total"], 0);
     EXPECT_EQ(gw->admin("GET", "/admin/api/logs/query?page_size=500").status, 400);
     EXPECT_EQ(gw->admin("GET", "/admin/api/logs/query?time_range=2y").status, 400);
@@ -355,25 +364,35 @@ TEST_P(AdminApiTest, ModelKeyBindingsAreEditedFromTheModelSide) {
     EXPECT_EQ(view.json()["unrestricted_keys"][0]["name"], "alice");
 
     // Taking carol's only model away would open her key to every model.
-    auto refused = gw->admin("PUT", path, {{"provider_model_id", chat_binding}, {"api_key_ids", {bob.first}}});
+    auto refused =
+        gw->admin("PUT", path, {{"provider_model_id", chat_binding}, {"api_key_ids", {bob.first}}});
     EXPECT_EQ(refused.status, 409) << refused.body;
     EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), bob.second).status, 403);
 
-    auto added = gw->admin("PUT", path,
-                           {{"provider_model_id", chat_binding},
-                            {"api_key_ids", {bob.first, carol.first, gw->create_key("dave").first}}});
+    auto added =
+        gw->admin("PUT", path,
+                  {{"provider_model_id", chat_binding},
+                   {"api_key_ids", {bob.first, carol.first, gw->create_key("dave").first}}});
     ASSERT_EQ(added.status, 200) << added.body;
     EXPECT_EQ(added.json()["added"], nlohmann::json::array({bob.first}));
     EXPECT_EQ(added.json()["unrestricted"].size(), 1u);
     EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), bob.second).status, 200);
 
-    auto removed = gw->admin("PUT", path, {{"provider_model_id", chat_binding}, {"api_key_ids", {carol.first}}});
+    auto removed = gw->admin("PUT", path,
+                             {{"provider_model_id", chat_binding}, {"api_key_ids", {carol.first}}});
     ASSERT_EQ(removed.status, 200) << removed.body;
     EXPECT_EQ(removed.json()["removed"], nlohmann::json::array({bob.first}));
     EXPECT_EQ(gw->call("/v1/chat/completions", chat_body(), bob.second).status, 403);
 
-    EXPECT_EQ(gw->admin("PUT", path, {{"provider_model_id", chat_binding}, {"api_key_ids", {999999}}}).status, 400);
-    EXPECT_EQ(gw->admin("PUT", path, {{"provider_model_id", embed_binding}, {"api_key_ids", nlohmann::json::array()}}).status, 400);
+    EXPECT_EQ(
+        gw->admin("PUT", path, {{"provider_model_id", chat_binding}, {"api_key_ids", {999999}}})
+            .status,
+        400);
+    EXPECT_EQ(
+        gw->admin("PUT", path,
+                  {{"provider_model_id", embed_binding}, {"api_key_ids", nlohmann::json::array()}})
+            .status,
+        400);
     EXPECT_EQ(gw->admin("PUT", path, {{"provider_model_id", chat_binding}}).status, 400);
     EXPECT_EQ(gw->admin("GET", "/admin/api/models/999999/api-keys").status, 404);
     EXPECT_EQ(http_request("GET", gw->url(path)).status, 401);
