@@ -242,6 +242,23 @@ std::unique_ptr<soci::session> Database::open_session() {
     return s;
 }
 
+void Database::one_instance_at_a_time(int64_t lock_id, const std::function<void()>& fn) {
+    if (url_.dialect != Dialect::postgresql) {
+        fn();
+        return;
+    }
+    auto s = open_session();
+    long long id = lock_id;
+    *s << "SELECT pg_advisory_lock(:id)", soci::use(id);
+    try {
+        fn();
+    } catch (...) {
+        s->close();  // ending the connection releases the lock
+        throw;
+    }
+    *s << "SELECT pg_advisory_unlock(:id)", soci::use(id);
+}
+
 WriteTransaction::WriteTransaction(soci::session& s) : s_(s) {
     if (s_.get_backend_name() == "sqlite3") {
         s_ << "BEGIN IMMEDIATE";

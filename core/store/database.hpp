@@ -66,6 +66,11 @@ class Database {
     std::unique_ptr<soci::session> open_session();
 
     std::vector<std::string> migrate();
+    // Runs fn while no other instance on this database runs fn under the same
+    // lock_id (PostgreSQL advisory lock, held by a connection of its own; SQLite
+    // serialises writers itself). For start-up steps that race across instances,
+    // like feature plugins creating their tables. Throws what fn throws.
+    void one_instance_at_a_time(int64_t lock_id, const std::function<void()>& fn);
     bool ping();
     // SQLite: why the file the pool writes to is no longer the database
     // (deleted, or replaced by another file); nullopt when all is well.
