@@ -190,7 +190,8 @@ INSERT INTO config_state (id, version) VALUES (1, 1);
 -- instance claims a scheduled run by inserting its (task_name, slot) row, so
 -- each slot runs once across instances. slot: the due time (ISO 8601 UTC) or
 -- 'manual:<hex>'. A 'running' row without a heartbeat for two minutes was left
--- by a stopped instance ('abandoned').
+-- by a stopped instance ('abandoned'). summary is in English; summary_key and
+-- summary_args (a JSON object of strings) say it again in any catalog language.
 CREATE TABLE scheduler_tasks (
     name VARCHAR(100) PRIMARY KEY,
     owner VARCHAR(100) NOT NULL,
@@ -213,6 +214,8 @@ CREATE TABLE scheduler_runs (
     rows_touched BIGINT NOT NULL DEFAULT 0,
     summary TEXT NOT NULL DEFAULT '',
     error TEXT,
+    summary_key VARCHAR(100) NOT NULL DEFAULT '',
+    summary_args TEXT NOT NULL DEFAULT '{}',
     UNIQUE (task_name, slot)
 );
 CREATE INDEX idx_scheduler_runs_task ON scheduler_runs (task_name, id);
@@ -487,3 +490,6 @@ CREATE TABLE api_key_model_daily_stats (
 CREATE INDEX idx_request_logs_key_created ON request_logs (api_key_id, created_at);
 CREATE INDEX idx_request_logs_history_key ON request_logs_history (api_key_id, created_at);
 CREATE INDEX idx_request_logs_history_status ON request_logs_history (status);
+-- The logs query's key_name filter: the exact name over a time range.
+CREATE INDEX idx_request_logs_key_name ON request_logs (api_key_name, created_at);
+CREATE INDEX idx_request_logs_history_key_name ON request_logs_history (api_key_name, created_at);

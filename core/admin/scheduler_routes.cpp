@@ -1,5 +1,6 @@
 // /admin/api/scheduler: the scheduled tasks (id = the task's name), their
 // enabled switch, runs started by hand, and the run history.
+#include <map>
 #include <optional>
 
 #include "admin/admin_api.hpp"
@@ -19,7 +20,29 @@ nlohmann::json opt(const std::optional<std::string>& v) {
     return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
-nlohmann::json run_json(const store::SchedulerRunRecord& r) {
+// Job texts in the reader's language: the catalog's, else what was recorded.
+struct JobTexts {
+    const Catalogs& catalogs;
+    const std::string& lang;
+
+    std::string summary(const store::SchedulerRunRecord& r) const {
+        if (r.summary_key.empty() || !catalogs.find(lang, r.summary_key)) return r.summary;
+        std::map<std::string, std::string> args;
+        auto j = nlohmann::json::parse(r.summary_args, nullptr, false);
+        if (j.is_object()) {
+            for (const auto& [k, v] : j.items()) {
+                if (v.is_string()) args[k] = v.get<std::string>();
+            }
+        }
+        return catalogs.format(lang, r.summary_key, args);
+    }
+    std::string description(const TaskInfo& t) const {
+        auto text = catalogs.find(lang, job_text_key(t.owner, t.name, "description"));
+        return text ? *text : t.description;
+    }
+};
+
+nlohmann::json run_json(const store::SchedulerRunRecord& r, const JobTexts& texts) {
     nlohmann::json duration = nullptr;
     if (r.finished_at) {
         auto from = parse_iso8601(r.started_at), to = parse_iso8601(*r.finished_at);
@@ -35,24 +58,25 @@ nlohmann::json run_json(const store::SchedulerRunRecord& r) {
             {"duration_ms", duration},
             {"outcome", r.outcome},
             {"rows_touched", r.rows_touched},
-            {"summary", r.summary},
+            {"summary", texts.summary(r)},
             {"error", opt(r.error)}};
 }
 
-nlohmann::json task_json(const TaskInfo& t) {
+nlohmann::json task_json(const TaskInfo& t, const JobTexts& texts) {
     return {{"name", t.name},
             {"owner", t.owner},
-            {"description", t.description},
+            {"description", texts.description(t)},
             {"schedule", t.schedule},
             {"enabled", t.enabled},
             {"next_run_at",
              t.next_run_ms ? nlohmann::json(iso8601_utc(*t.next_run_ms)) : nlohmann::json(nullptr)},
             {"running", t.running},
-            {"last_run", t.last_run ? run_json(*t.last_run) : nlohmann::json(nullptr)}};
+            {"last_run", t.last_run ? run_json(*t.last_run, texts) : nlohmann::json(nullptr)}};
 }
 
 // One page of run history (task empty: every task), newest first.
-AdminResponse run_page(Scheduler& scheduler, const AdminRequest& req, const std::string& task) {
+AdminResponse run_page(Scheduler& scheduler, const AdminRequest& req, const std::string& task,
+                       const JobTexts& texts) {
     auto page = req.int_query("page", 1, 1, 1000000);
     if (!page) return AdminResponse::error(page.error());
     auto size = req.int_query("page_size", 20, 1, kMaxPageSize);
@@ -61,7 +85,7 @@ AdminResponse run_page(Scheduler& scheduler, const AdminRequest& req, const std:
     if (!runs) return AdminResponse::error(runs.error());
     nlohmann::json logs = nlohmann::json::array();
     for (const auto& r : runs->runs)
-        logs.push_back(run_json(r));
+        logs.push_back(run_json(r, texts));
     return AdminResponse::ok(
         {{"logs", logs}, {"total", runs->total}, {"page", *page}, {"page_size", *size}});
 }
@@ -86,12 +110,12 @@ void AdminApi::register_scheduler(http::Router& router) {
           [this](AdminRequest& req) { return scheduler_logs(req); });
 }
 
-AdminResponse AdminApi::list_scheduler_tasks(AdminRequest&) {
+AdminResponse AdminApi::list_scheduler_tasks(AdminRequest& req) {
     auto tasks = ctx_.scheduler.tasks();
     if (!tasks) return AdminResponse::error(tasks.error());
     nlohmann::json out = nlohmann::json::array();
     for (const auto& t : tasks.value())
-        out.push_back(task_json(t));
+        out.push_back(task_json(t, {ctx_.catalogs, req.lang}));
     return AdminResponse::ok({{"tasks", out}});
 }
 
@@ -108,29 +132,29 @@ AdminResponse AdminApi::update_scheduler_task(AdminRequest& req) {
     }
     auto task = ctx_.scheduler.set_enabled(task_name(req), enabled->get<bool>());
     if (!task) return AdminResponse::error(task.error());
-    return AdminResponse::ok(task_json(task.value()));
+    return AdminResponse::ok(task_json(task.value(), {ctx_.catalogs, req.lang}));
 }
 
 AdminResponse AdminApi::trigger_scheduler_task(AdminRequest& req) {
     auto run = ctx_.scheduler.trigger(task_name(req), kTriggerWait);
     if (!run) return AdminResponse::error(run.error());
     // 202 when the run goes on past the wait: its record says "running".
-    return AdminResponse::ok(run_json(run.value()), run->outcome == "running" ? 202 : 200);
+    return AdminResponse::ok(run_json(run.value(), {ctx_.catalogs, req.lang}),
+                             run->outcome == "running" ? 202 : 200);
 }
 
 AdminResponse AdminApi::scheduler_task_logs(AdminRequest& req) {
     std::string name = task_name(req);
     if (auto task = ctx_.scheduler.task(name); !task) return AdminResponse::error(task.error());
-    return run_page(ctx_.scheduler, req, name);
+    return run_page(ctx_.scheduler, req, name, {ctx_.catalogs, req.lang});
 }
 
 AdminResponse AdminApi::scheduler_logs(AdminRequest& req) {
     std::string task = req.query_value("task_id");
     if (task.size() > 100)
-        return AdminResponse::error(make_error(ErrorCode::invalid_request,
-                                               "task_id is a task name (at most 100 characters)",
-                                               "invalid_query"));
-    return run_page(ctx_.scheduler, req, task);
+        return AdminResponse::error(
+            invalid_query("task_id is a task name (at most 100 characters)"));
+    return run_page(ctx_.scheduler, req, task, {ctx_.catalogs, req.lang});
 }
 
 }  // namespace modelgate::core::admin

@@ -138,7 +138,8 @@ void App::open_database() {
     log_store_ = std::make_unique<store::LogStore>(*db_);
     stats_store_ = std::make_unique<store::StatsStore>(*db_);
     stats_ = std::make_unique<stats::StatsService>(*stats_store_);
-    aggregator_ = std::make_unique<stats::Aggregator>(*stats_store_, config_.history_retention_days);
+    aggregator_ =
+        std::make_unique<stats::Aggregator>(*stats_store_, config_.history_retention_days);
 }
 
 void App::load_plugins_and_configuration() {
@@ -204,10 +205,9 @@ void App::build_routes() {
     server_state_ = std::make_shared<http::ServerState>(config_.trusted_proxies);
     http::Router& router = server_state_->router;
     proxy_->register_routes(router);
-    admin_api_ = std::make_unique<admin::AdminApi>(
-        admin::AdminContext{config_, *db_, *config_store_, *log_store_, *cache_, *admin_auth_,
-                            *plugins_, *secrets_, *workers_, *loop_, *scheduler_, *stats_store_,
-                            *stats_, *aggregator_, *timers_, catalogs_});
+    admin_api_ = std::make_unique<admin::AdminApi>(admin::AdminContext{
+        config_, *db_, *config_store_, *log_store_, *cache_, *admin_auth_, *plugins_, *secrets_,
+        *workers_, *loop_, *scheduler_, *stats_store_, *stats_, *aggregator_, *timers_, catalogs_});
     admin_api_->register_routes(router);
     register_ops_routes(router);
 }
@@ -218,7 +218,11 @@ void App::start_scheduler_and_features() {
     feature_host_ = std::make_unique<features::HostServices>(
         features::HostDeps{server_state_->router, *cache_, *admin_auth_, *workers_, *db_,
                            *scheduler_, *proxy_, catalogs_});
-    plugins_->init_features(*feature_host_);
+    // Plugins create their tables in init ("CREATE TABLE IF NOT EXISTS" races on
+    // PostgreSQL when two instances start together): one instance at a time.
+    constexpr int64_t kFeatureInitLock = 7305149;  // migrations use 7305148
+    db_->one_instance_at_a_time(kFeatureInitLock,
+                                [this] { plugins_->init_features(*feature_host_); });
     scheduler_->start();
 }
 
@@ -308,24 +312,35 @@ bool App::pause_still_holds(int64_t provider_id, int64_t key_id, const std::stri
     return false;
 }
 
+std::string App::job_description(const std::string& job) const {
+    return catalogs_.text("en", job_text_key("core", job, "description"));
+}
+
+JobOutcome App::job_outcome(const std::string& job, const char* what,
+                            std::map<std::string, std::string> args, int64_t rows) const {
+    JobOutcome out;
+    out.text_key = job_text_key("core", job, what);
+    out.summary = catalogs_.format("en", out.text_key, args);
+    out.text_args = std::move(args);
+    out.rows = rows;
+    return out;
+}
+
 void App::register_builtin_jobs() {
     // Calls that were pending when an instance died never get a final record from
     // it. A row's clock starts when the call arrived, so no live call is older
     // than the longest queue wait plus the longest total timeout of any
     // provider; a minute after that it is stale (docs/operations.md).
-    scheduler_->add(
-        "cleanup_stale_pending", "core",
-        "Marks request-log rows still 'pending' after the longest possible call "
-        "(left by a stopped instance) as 'timeout'",
-        std::chrono::minutes(10), [this]() -> JobOutcome {
-            auto n = log_store_->expire_pending(stale_pending_ms(*cache_->current()));
-            if (!n) throw std::runtime_error(n.error().message);
-            return {std::to_string(n.value()) + " stale pending rows marked timeout", n.value()};
-        });
+    scheduler_->add("cleanup_stale_pending", "core", job_description("cleanup_stale_pending"),
+                    std::chrono::minutes(10), [this]() -> JobOutcome {
+                        auto n = log_store_->expire_pending(stale_pending_ms(*cache_->current()));
+                        if (!n) throw std::runtime_error(n.error().message);
+                        return job_outcome("cleanup_stale_pending", "summary",
+                                           {{"rows", std::to_string(n.value())}}, n.value());
+                    });
     if (config_.model_sync_minutes > 0) {
         scheduler_->add(
-            "sync_provider_models", "core",
-            "Syncs the model lists of active providers that have auto_sync_models on",
+            "sync_provider_models", "core", job_description("sync_provider_models"),
             std::chrono::minutes(config_.model_sync_minutes),
             [this]() -> JobOutcome {
                 auto snap = cache_->current();
@@ -342,20 +357,23 @@ void App::register_builtin_jobs() {
                             report->reactivated.size() + report->deactivated.size());
                     } else {
                         ++failed;
-                        failures += " " + name + ": " + report.error().message;
+                        failures += "; " + name + ": " + report.error().message;
                         MG_WARN("sync", report.error().message);
                     }
                 }
                 cache_->reload();
-                return {std::to_string(synced) + " providers synced, " + std::to_string(failed) +
-                            " failed" + (failures.empty() ? "" : " (" + failures.substr(1) + ")"),
-                        rows};
+                std::map<std::string, std::string> args = {{"synced", std::to_string(synced)},
+                                                           {"failed", std::to_string(failed)}};
+                if (failures.empty())
+                    return job_outcome("sync_provider_models", "summary", args, rows);
+                args["failures"] = failures.substr(2);
+                return job_outcome("sync_provider_models", "summary_failures", args, rows);
             },
             std::chrono::minutes(1));
     }
     scheduler_->add(
-        "expire_admin_sessions", "core", "Deletes expired admin sessions", std::chrono::hours(1),
-        [this]() -> JobOutcome {
+        "expire_admin_sessions", "core", job_description("expire_admin_sessions"),
+        std::chrono::hours(1), [this]() -> JobOutcome {
             std::string now = iso8601_now();
             long long deleted = 0;
             auto st = db_->transaction(
@@ -368,7 +386,8 @@ void App::register_builtin_jobs() {
                 },
                 "expiring admin sessions");
             if (!st) throw std::runtime_error(st.error().message);
-            return {std::to_string(deleted) + " expired sessions removed", deleted};
+            return job_outcome("expire_admin_sessions", "summary",
+                               {{"rows", std::to_string(deleted)}}, deleted);
         });
 }
 
@@ -376,36 +395,37 @@ void App::register_stats_jobs() {
     // Statistics days (docs/operations.md, "Statistics"): yesterday at 00:05,
     // and every 15 minutes (first 5 s after start) whatever is missing,
     // incomplete or was summed while calls were pending.
-    auto catch_up = [this]() -> JobOutcome {
-        auto r = aggregator_->catch_up(unix_ms_now());
-        if (!r) throw std::runtime_error(r.error().message);
-        return {r->summary(), r->rows};
+    auto catch_up = [this](const char* job) {
+        return [this, job]() -> JobOutcome {
+            auto r = aggregator_->catch_up(unix_ms_now());
+            if (!r) throw std::runtime_error(r.error().message);
+            return job_outcome(
+                job, "summary",
+                {{"days", std::to_string(r->days)}, {"rows", std::to_string(r->rows)}}, r->rows);
+        };
     };
-    scheduler_->add_daily("aggregate_daily_stats", "core",
-                          "Sums yesterday's request logs into the statistics tables", "00:05",
-                          catch_up);
-    scheduler_->add("catch_up_daily_stats", "core",
-                    "Aggregates days that are missing or were summed before all their calls "
-                    "ended (start-up back-fill)",
-                    std::chrono::minutes(15), catch_up, std::chrono::seconds(5));
+    scheduler_->add_daily("aggregate_daily_stats", "core", job_description("aggregate_daily_stats"),
+                          "00:05", catch_up("aggregate_daily_stats"));
+    scheduler_->add("catch_up_daily_stats", "core", job_description("catch_up_daily_stats"),
+                    std::chrono::minutes(15), catch_up("catch_up_daily_stats"),
+                    std::chrono::seconds(5));
     scheduler_->add_daily(
-        "archive_request_logs", "core",
-        "Moves request logs older than MODELGATE_LOG_RETENTION_DAYS to request_logs_history",
-        "00:20", [this]() -> JobOutcome {
+        "archive_request_logs", "core", job_description("archive_request_logs"), "00:20",
+        [this]() -> JobOutcome {
             int64_t now = unix_ms_now();
             auto moved = log_store_->archive(now - int64_t{config_.log_retention_days} * 86400000);
             if (!moved) throw std::runtime_error(moved.error().message);
-            std::string summary = std::to_string(moved->moved) + " rows archived in " +
-                                  std::to_string(moved->batches) + " batches";
+            std::map<std::string, std::string> args = {{"moved", std::to_string(moved->moved)},
+                                                       {"batches", std::to_string(moved->batches)}};
             int64_t rows = moved->moved;
-            if (config_.history_retention_days > 0) {
-                auto purged = log_store_->purge_history(
-                    now - int64_t{config_.history_retention_days} * 86400000);
-                if (!purged) throw std::runtime_error(purged.error().message);
-                summary += ", " + std::to_string(purged.value()) + " archived rows deleted";
-                rows += purged.value();
-            }
-            return {summary, rows};
+            if (config_.history_retention_days <= 0)
+                return job_outcome("archive_request_logs", "summary", args, rows);
+            auto purged =
+                log_store_->purge_history(now - int64_t{config_.history_retention_days} * 86400000);
+            if (!purged) throw std::runtime_error(purged.error().message);
+            args["purged"] = std::to_string(purged.value());
+            return job_outcome("archive_request_logs", "summary_purged", args,
+                               rows + purged.value());
         });
 }
 

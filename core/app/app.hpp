@@ -21,10 +21,10 @@
 #include "ops/metrics.hpp"
 #include "plugins/plugin_host.hpp"
 #include "proxy/proxy_service.hpp"
+#include "stats/stats_service.hpp"
 #include "store/config_store.hpp"
 #include "store/database.hpp"
 #include "store/log_store.hpp"
-#include "stats/stats_service.hpp"
 #include "upstream/upstream_loop.hpp"
 #include "util/thread_pool.hpp"
 #include "util/timer_service.hpp"
@@ -78,6 +78,11 @@ class App {
     static std::size_t raise_open_files_limit();
     void register_builtin_jobs();
     void register_stats_jobs();
+    // A core job's description and outcome in English from the catalog, the
+    // outcome with its key and values so readers get it in their language.
+    std::string job_description(const std::string& job) const;
+    JobOutcome job_outcome(const std::string& job, const char* what,
+                           std::map<std::string, std::string> args, int64_t rows) const;
     void persist_pause(int64_t provider_id, int64_t key_id, const std::string& model,
                        const KeyPool::Pause& pause);
     // False when an admin ended the pause before its write came round.

@@ -1,5 +1,6 @@
 #include "features/i18n.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -85,6 +86,27 @@ std::string Catalogs::text(std::string_view locale, std::string_view key) const 
         if (auto t = find(lang, key)) return *t;
     }
     return std::string(key);
+}
+
+std::string Catalogs::format(std::string_view locale, std::string_view key,
+                             const std::map<std::string, std::string>& args) const {
+    std::string t = text(locale, key), out;
+    out.reserve(t.size());
+    std::size_t pos = 0;
+    while (pos < t.size()) {
+        std::size_t open = t.find('{', pos), close = std::string::npos;
+        if (open != std::string::npos) close = t.find('}', open + 1);
+        if (close == std::string::npos) break;
+        out.append(t, pos, open - pos);
+        auto it = args.find(t.substr(open + 1, close - open - 1));
+        if (it != args.end())
+            out += it->second;
+        else
+            out.append(t, open, close - open + 1);
+        pos = close + 1;
+    }
+    out.append(t, std::min(pos, t.size()));
+    return out;
 }
 
 std::vector<std::string> Catalogs::keys(std::string_view lang) const {

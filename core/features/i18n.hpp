@@ -25,6 +25,9 @@ class Catalogs {
     // (and are not already there) are taken. Returns the keys added.
     std::size_t merge(const std::string& dir, const std::string& prefix);
     std::string text(std::string_view locale, std::string_view key) const;
+    // text() with each "{name}" replaced by args[name]; unknown names stay.
+    std::string format(std::string_view locale, std::string_view key,
+                       const std::map<std::string, std::string>& args) const;
     // The text in that language only; nullopt when the catalog lacks the key.
     std::optional<std::string> find(std::string_view locale, std::string_view key) const;
     std::size_t languages() const { return catalogs_.size(); }

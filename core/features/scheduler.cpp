@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "util/crypto.hpp"
@@ -11,6 +12,13 @@
 #include "util/time.hpp"
 
 namespace modelgate::core {
+
+std::string job_text_key(const std::string& owner, const std::string& name, const char* what) {
+    std::string prefix = owner + ":";
+    if (owner != "core" && name.rfind(prefix, 0) == 0)
+        return owner + ".job." + name.substr(prefix.size()) + "." + what;
+    return "job." + name + "." + what;
+}
 
 namespace {
 
@@ -150,9 +158,22 @@ std::string Scheduler::execute(const std::string& name, const JobFn& fn, int64_t
         error = clip_utf8(redact(*error, kMaxError), kMaxError);
         if (error->empty()) error = "the job failed";
     }
-    std::string summary = error ? "" : clip_utf8(outcome.summary, kMaxSummary);
-    auto st = store_.finish(run_id, error ? "failed" : "success", error ? 0 : outcome.rows, summary,
-                            error, iso8601_now());
+    store::SchedulerRunEnd end;
+    end.outcome = error ? "failed" : "success";
+    end.error = error;
+    if (!error) {
+        end.rows = outcome.rows;
+        end.summary = clip_utf8(outcome.summary, kMaxSummary);
+        if (outcome.text_key.size() <= 100) {
+            end.summary_key = outcome.text_key;
+            nlohmann::json args = nlohmann::json::object();
+            for (const auto& [k, v] : outcome.text_args)
+                args[k] = clip_utf8(v, kMaxSummary);
+            end.summary_args = args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        }
+    }
+    const std::string& summary = end.summary;
+    auto st = store_.finish(run_id, end, iso8601_now());
     double ms = ms_between(started, SteadyClock::now());
     if (error) {
         MG_ERROR("scheduler", "job " << name << " failed after " << ms << " ms: " << *error);
@@ -238,8 +259,10 @@ Result<store::SchedulerRunRecord> Scheduler::trigger(const std::string& name,
         done->set_value();
     });
     if (!posted) {
-        (void)store_.finish(run_id, "failed", 0, "", std::string("the gateway is shutting down"),
-                            iso8601_now());
+        store::SchedulerRunEnd end;
+        end.outcome = "failed";
+        end.error = "the gateway is shutting down";
+        (void)store_.finish(run_id, end, iso8601_now());
         release(name);
     } else {
         finished.wait_for(wait);
@@ -331,9 +354,13 @@ JobOutcome Scheduler::housekeeping() {
     auto pruned = store_.prune(iso8601_utc(now - options_.retention_days * 86400000LL),
                                options_.keep_runs_per_task);
     if (!pruned) throw std::runtime_error(pruned.error().message);
-    return {std::to_string(abandoned.value()) + " runs marked abandoned, " +
-                std::to_string(pruned.value()) + " old runs deleted",
-            abandoned.value() + pruned.value()};
+    JobOutcome out{std::to_string(abandoned.value()) + " runs marked abandoned, " +
+                       std::to_string(pruned.value()) + " old runs deleted",
+                   abandoned.value() + pruned.value()};
+    out.text_key = job_text_key("core", "scheduler_housekeeping", "summary");
+    out.text_args = {{"abandoned", std::to_string(abandoned.value())},
+                     {"pruned", std::to_string(pruned.value())}};
+    return out;
 }
 
 void Scheduler::loop() {

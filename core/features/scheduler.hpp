@@ -39,8 +39,12 @@ namespace modelgate::core {
 // What a job reports when it succeeds; it throws to fail (the message becomes
 // the run's error).
 struct JobOutcome {
-    std::string summary;  // one line for people
+    std::string summary;  // one line for people, in English
     int64_t rows = 0;     // rows the job inserted, changed or deleted
+    // The summary as a catalog key and the values of its {placeholders}, so the
+    // admin API can say it in the reader's language (empty: summary only).
+    std::string text_key;
+    std::map<std::string, std::string> text_args;
 
     JobOutcome() = default;
     JobOutcome(std::string s, int64_t r = 0)  // NOLINT(google-explicit-constructor)
@@ -48,6 +52,11 @@ struct JobOutcome {
     JobOutcome(const char* s, int64_t r = 0)  // NOLINT(google-explicit-constructor)
         : summary(s), rows(r) {}
 };
+
+// The catalog key of a job's text (`what`: "description" or "summary"):
+// job.<name>.<what> for the core's jobs, <plugin>.job.<job>.<what> for a
+// plugin's job "<plugin>:<job>" (inside the plugin's own catalog namespace).
+std::string job_text_key(const std::string& owner, const std::string& name, const char* what);
 
 struct SchedulerOptions {
     // How often the heartbeat of runs in progress is refreshed.

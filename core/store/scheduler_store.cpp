@@ -16,7 +16,7 @@ struct RunRow {
     static std::string columns(const Database& db) {
         return "id, task_name, slot, instance_id, trigger_kind, " + db.ts("started_at") + ", " +
                db.ts("heartbeat_at") + ", " + db.ts("finished_at") +
-               ", outcome, rows_touched, summary, error";
+               ", outcome, rows_touched, summary, error, summary_key, summary_args";
     }
     void into(soci::statement& st) {
         st.exchange(soci::into(id));
@@ -31,6 +31,8 @@ struct RunRow {
         st.exchange(soci::into(rows));
         st.exchange(soci::into(r.summary));
         st.exchange(soci::into(r.error));
+        st.exchange(soci::into(r.summary_key));
+        st.exchange(soci::into(r.summary_args));
     }
     SchedulerRunRecord get() const {
         SchedulerRunRecord out = r;
@@ -146,16 +148,16 @@ Result<std::optional<int64_t>> SchedulerStore::claim(const std::string& task,
     }
 }
 
-Status SchedulerStore::finish(int64_t id, const std::string& outcome, int64_t rows,
-                              const std::string& summary, const std::optional<std::string>& error,
-                              const std::string& now) {
+Status SchedulerStore::finish(int64_t id, const SchedulerRunEnd& end, const std::string& now) {
     try {
-        long long run = id, touched = rows;
+        long long run = id, touched = end.rows;
         db_.with_session([&](soci::session& s) {
             s << "UPDATE scheduler_runs SET outcome = :o, rows_touched = :r, summary = :s, "
-                 "error = :e, finished_at = :now, heartbeat_at = :now2 WHERE id = :id",
-                soci::use(outcome, "o"), soci::use(touched, "r"), soci::use(summary, "s"),
-                soci::use(error, "e"), soci::use(now, "now"), soci::use(now, "now2"),
+                 "summary_key = :k, summary_args = :a, error = :e, finished_at = :now, "
+                 "heartbeat_at = :now2 WHERE id = :id",
+                soci::use(end.outcome, "o"), soci::use(touched, "r"), soci::use(end.summary, "s"),
+                soci::use(end.summary_key, "k"), soci::use(end.summary_args, "a"),
+                soci::use(end.error, "e"), soci::use(now, "now"), soci::use(now, "now2"),
                 soci::use(run, "id");
         });
         return Ok{};

@@ -33,7 +33,17 @@ struct SchedulerRunRecord {
     std::optional<std::string> finished_at;
     std::string outcome;  // running, success, failed, abandoned
     int64_t rows_touched = 0;
-    std::string summary;
+    std::string summary;       // English
+    std::string summary_key;   // its catalog key ("" when the job gave none)
+    std::string summary_args;  // the key's values, a JSON object of strings
+    std::optional<std::string> error;
+};
+
+// How a run ended.
+struct SchedulerRunEnd {
+    std::string outcome;  // success or failed
+    int64_t rows = 0;
+    std::string summary, summary_key, summary_args = "{}";
     std::optional<std::string> error;
 };
 
@@ -57,8 +67,7 @@ class SchedulerStore {
     Result<std::optional<int64_t>> claim(const std::string& task, const std::string& slot,
                                          const std::string& instance_id, const std::string& trigger,
                                          const std::string& now);
-    Status finish(int64_t id, const std::string& outcome, int64_t rows, const std::string& summary,
-                  const std::optional<std::string>& error, const std::string& now);
+    Status finish(int64_t id, const SchedulerRunEnd& end, const std::string& now);
     Status heartbeat(const std::vector<int64_t>& ids, const std::string& now);
     // True when a run of the task is running with a heartbeat at or after since.
     Result<bool> has_live_run(const std::string& task, const std::string& since);

@@ -2,12 +2,22 @@
 // is listed (built-in ones and plugins'), the enabled switch is stored and
 // honoured, runs by hand are recorded with their rows and outcome, failures
 // with their error, abandoned runs block nothing, and a job due at the same
-// slot on two instances sharing one database runs once.
+// slot on two instances sharing one database runs once (two Apps in this
+// process, and two gateway processes on one PostgreSQL database).
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <soci/soci.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <map>
 #include <thread>
 
 #include "integration/fixture.hpp"
@@ -210,6 +220,27 @@ TEST_P(SchedulerTest, TriggerRecordsARunWithRowsAndOutcome) {
     EXPECT_EQ(cleanup.json()["outcome"], "success");
     EXPECT_EQ(cleanup.json()["rows_touched"], 1);
     EXPECT_EQ(cleanup.json()["summary"], "1 stale pending rows marked timeout");
+
+    // Job texts come in the reader's language; a job without a catalog text
+    // (test_counter) keeps its own words in every language.
+    auto zh_runs =
+        gw->admin("GET", "/admin/api/scheduler/tasks/cleanup_stale_pending/logs?lang=zh");
+    ASSERT_EQ(zh_runs.status, 200) << zh_runs.body;
+    EXPECT_EQ(zh_runs.json()["logs"][0]["summary"], "已将 1 条过期的 pending 记录标记为超时");
+    auto described = [&](const std::string& query) {
+        std::map<std::string, std::string> out;
+        auto r = gw->admin("GET", "/admin/api/scheduler/tasks" + query);
+        EXPECT_EQ(r.status, 200) << r.body;
+        json body = r.json();
+        for (const auto& t : body["tasks"])
+            out[t["name"]] = t["description"];
+        return out;
+    };
+    auto en = described(""), zh = described("?lang=zh");
+    EXPECT_EQ(en["expire_admin_sessions"], "Deletes expired admin sessions");
+    EXPECT_EQ(zh["expire_admin_sessions"], "删除已过期的管理员会话");
+    ASSERT_FALSE(en["test_counter"].empty());
+    EXPECT_EQ(zh["test_counter"], en["test_counter"]);
 }
 
 TEST_P(SchedulerTest, AFailingJobRecordsFailedAndTheError) {
@@ -589,5 +620,161 @@ TEST_P(TwoInstancesTest, EverySecondSlotRunsOnceAndTheSwitchIsShared) {
 }
 
 MODELGATE_BACKENDS(TwoInstancesTest);
+
+// A gateway process: the real binary, on a port of its own, killed at the end.
+class GatewayProcess {
+  public:
+    GatewayProcess(const std::string& database_url, const std::string& plugin_dir)
+        : dir_(temp_dir("mg-proc-")), port_(free_port()) {
+        std::vector<std::string> env;
+        for (char** e = environ; *e != nullptr; ++e) {
+            std::string v = *e;
+            if (v.rfind("DATABASE_URL=", 0) != 0 && v.rfind("PORT=", 0) != 0 &&
+                v.rfind("HOST=", 0) != 0 && v.rfind("MODELGATE_", 0) != 0 &&
+                v.rfind("ADMIN_USERS=", 0) != 0)
+                env.push_back(v);
+        }
+        for (std::string v :
+             {"DATABASE_URL=" + database_url, "MODELGATE_DATA_DIR=" + dir_,
+              "PORT=" + std::to_string(port_), std::string("HOST=127.0.0.1"),
+              std::string("ADMIN_USERS=ops:two-processes-1"), "MODELGATE_PLUGIN_DIR=" + plugin_dir,
+              std::string("MODELGATE_MODEL_SYNC_MINUTES=0"),
+              std::string("MODELGATE_MASTER_KEY=") + std::string(64, 'a'),
+              std::string("LOG_LEVEL=WARNING")})
+            env.push_back(v);
+        std::vector<char*> envp;
+        for (auto& v : env)
+            envp.push_back(v.data());
+        envp.push_back(nullptr);
+        std::string binary = MODELGATE_GATEWAY_BINARY, log_path = dir_ + "/gateway.log";
+        char* argv[] = {binary.data(), nullptr};
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(),
+                                         O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_adddup2(&actions, 1, 2);
+        int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv, envp.data());
+        posix_spawn_file_actions_destroy(&actions);
+        if (rc != 0) pid_ = -1;
+    }
+    ~GatewayProcess() {
+        if (pid_ > 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    bool started() const { return pid_ > 0; }
+    std::string url(const std::string& path) const {
+        return "http://127.0.0.1:" + std::to_string(port_) + path;
+    }
+    bool healthy() const {
+        return http_request("GET", url("/healthz"), "", {}, 2000).status == 200;
+    }
+    // Signs in as the configured admin; the session cookie.
+    std::string login() const {
+        auto r = http_request("POST", url("/admin/api/auth/login"),
+                              R"({"username":"ops","password":"two-processes-1"})",
+                              {{"Content-Type", "application/json"}});
+        std::string cookie = r.header("set-cookie");
+        return cookie.substr(0, cookie.find(';'));
+    }
+    // SIGTERM, then the exit status (-1 when it did not exit within 30 s).
+    int stop() {
+        if (pid_ <= 0) return -1;
+        kill(pid_, SIGTERM);
+        for (int i = 0; i < 300; ++i) {
+            int status = 0;
+            if (waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            std::this_thread::sleep_for(100ms);
+        }
+        return -1;
+    }
+    std::string log() const {
+        std::ifstream in(dir_ + "/gateway.log");
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    }
+
+  private:
+    static int free_port() {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        socklen_t len = sizeof addr;
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        close(fd);
+        return ntohs(addr.sin_port);
+    }
+
+    std::string dir_;
+    int port_;
+    pid_t pid_ = -1;
+};
+
+// Two gateway processes (the real binary) on one PostgreSQL database, each
+// loading the echo plugin with its one-second "tick" job: no slot runs twice,
+// counted by the executions the plugin itself saw in each process.
+TEST(TwoProcessesTest, EverySlotOfAPluginJobRunsOnceAcrossTwoGatewayProcesses) {
+    std::string why;
+    if (!TestDatabase::postgres_available(&why)) {
+        if (std::getenv("MODELGATE_TEST_SKIP_PG") != nullptr) GTEST_SKIP() << why;
+        FAIL() << why;
+    }
+    Gateway schema("postgresql");  // in this process, without the echo plugin
+    std::string plugins = plugin_dir_with_echo();
+    GatewayProcess one(schema.database_url(), plugins), two(schema.database_url(), plugins);
+    ASSERT_TRUE(one.started() && two.started());
+    ASSERT_TRUE(eventually([&] { return one.healthy() && two.healthy(); }, 60s))
+        << one.log() << two.log();
+    int64_t t0 = core::unix_ms_now();
+    auto count = [&](const char* select) {
+        long long n = 0;
+        schema.app().database().with_session([&](soci::session& s) {
+            s << std::string(select) +
+                     " FROM scheduler_runs WHERE task_name = 'echo:tick' AND trigger_kind = "
+                     "'schedule'",
+                soci::into(n);
+        });
+        return static_cast<int64_t>(n);
+    };
+    // A plugin's job first runs 5 seconds after start, then every second.
+    ASSERT_TRUE(eventually([&] { return count("SELECT COUNT(*)") >= 1; }, 30s)) << one.log();
+    std::this_thread::sleep_for(4s);
+
+    // Switched off through one process: the other stops too.
+    std::string cookie = one.login();
+    ASSERT_FALSE(cookie.empty()) << one.log();
+    auto off =
+        http_request("PUT", one.url("/admin/api/scheduler/tasks/echo:tick"), R"({"enabled":false})",
+                     {{"Content-Type", "application/json"}, {"Cookie", cookie}});
+    ASSERT_EQ(off.status, 200) << off.body << one.log();
+    std::this_thread::sleep_for(2s);  // runs already on their way finish
+    int64_t seconds = (core::unix_ms_now() - t0) / 1000 + 2;
+    auto executions = [](const GatewayProcess& p) {
+        auto r = http_request("GET", p.url("/plugins/echo"));
+        return r.status == 200 ? r.json()["job_runs"].get<int64_t>() : int64_t{-1};
+    };
+    int64_t in_one = executions(one), in_two = executions(two);
+    ASSERT_GE(in_one, 0) << one.log();
+    ASSERT_GE(in_two, 0) << two.log();
+    EXPECT_EQ(one.stop(), 0) << one.log();
+    EXPECT_EQ(two.stop(), 0) << two.log();
+
+    int64_t runs = count("SELECT COUNT(*)"), slots = count("SELECT COUNT(DISTINCT slot)");
+    int64_t instances = count("SELECT COUNT(DISTINCT instance_id)");
+    int64_t ok = count("SELECT COALESCE(SUM(CASE WHEN outcome = 'success' THEN 1 ELSE 0 END), 0)");
+    // Every execution in either process is one recorded run of its own slot.
+    EXPECT_EQ(in_one + in_two, runs) << "one: " << in_one << ", two: " << in_two;
+    EXPECT_EQ(slots, runs);
+    EXPECT_EQ(ok, runs);
+    EXPECT_GE(runs, 3);
+    EXPECT_LE(runs, seconds);
+    EXPECT_GE(instances, 1);
+    EXPECT_LE(instances, 2);
+}
 
 }  // namespace modelgate::test

@@ -89,6 +89,55 @@ TEST(CatalogTest, EveryErrorCodeInTheCodeHasATextInEveryLanguage) {
     }
 }
 
+// The catalog keys of core jobs' texts: a job the core registers
+// (add("x", "core", ...) or add_daily("x", "core", ...)) needs job.x.description
+// and job.x.summary; job_outcome("x", "what", ...) needs job.x.what.
+std::set<std::string> job_keys_in(const std::string& text) {
+    std::set<std::string> out;
+    static const std::regex registered(R"re(add(?:_daily)?\(\s*"([a-z0-9_]+)"\s*,\s*"core")re");
+    static const std::regex outcome(R"re(job_outcome\(\s*"([a-z0-9_]+)"\s*,\s*"([a-z_]+)")re");
+    for (std::sregex_iterator it(text.begin(), text.end(), registered), end; it != end; ++it) {
+        out.insert("job." + (*it)[1].str() + ".description");
+        out.insert("job." + (*it)[1].str() + ".summary");
+    }
+    for (std::sregex_iterator it(text.begin(), text.end(), outcome), end; it != end; ++it)
+        out.insert("job." + (*it)[1].str() + "." + (*it)[2].str());
+    return out;
+}
+
+TEST(CatalogTest, EveryCoreJobTextHasATextInEveryLanguage) {
+    std::set<std::string> keys;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(kSource + "/core")) {
+        auto ext = e.path().extension();
+        if (ext == ".cpp" || ext == ".hpp") keys.merge(job_keys_in(read(e.path())));
+    }
+    // The scan sees the jobs the App and the scheduler register.
+    for (const char* job :
+         {"cleanup_stale_pending", "sync_provider_models", "expire_admin_sessions",
+          "aggregate_daily_stats", "catch_up_daily_stats", "archive_request_logs",
+          "scheduler_housekeeping"})
+        EXPECT_TRUE(keys.count(std::string("job.") + job + ".description")) << job;
+    EXPECT_TRUE(keys.count("job.archive_request_logs.summary_purged"));
+    Catalogs c = core_catalogs();
+    for (const auto& key : keys) {
+        for (const char* lang : {"en", "zh"})
+            EXPECT_TRUE(c.find(lang, key)) << lang << ".json lacks " << key;
+    }
+}
+
+TEST(CatalogTest, FormatFillsPlaceholdersAndLeavesUnknownOnes) {
+    Catalogs c = core_catalogs();
+    EXPECT_EQ(
+        c.format("en", "job.archive_request_logs.summary", {{"moved", "12"}, {"batches", "1"}}),
+        "12 rows archived in 1 batches");
+    EXPECT_EQ(c.format("zh", "job.expire_admin_sessions.summary", {{"rows", "3"}}),
+              "已删除 3 个过期会话");
+    // A missing value leaves its placeholder; a lone brace is kept as it is.
+    EXPECT_EQ(c.format("en", "job.expire_admin_sessions.summary", {}),
+              "{rows} expired sessions removed");
+    EXPECT_EQ(c.format("en", "no.such.key {x", {{"x", "1"}}), "no.such.key {x");
+}
+
 TEST(CatalogTest, TheScanFindsCodesWrittenOverSeveralLines) {
     auto codes = error_codes_in(
         "return make_error(ErrorCode::conflict,\n  \"a (nested) \\\"text\\\"\" + f(x),\n"
