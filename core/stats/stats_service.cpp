@@ -250,14 +250,42 @@ Result<StatsService::Rows> StatsService::live_today() {
             continue;  // its sum is now fresh, or it failed and this caller tries
         }
         live_refreshing_ = true;
+        // Today's earlier hours are summed again once a minute (their pending
+        // calls end), the current hour every time: on a busy day that is a
+        // small part of the rows.
+        int64_t day_start = local_day_start_ms(today);
+        int64_t hour_start = now - (now - day_start) % 3600000;
+        Rows earlier = live_earlier_;
+        bool earlier_fresh = earlier && live_earlier_date_ == today.text() &&
+                             live_earlier_until_ms_ == hour_start &&
+                             now - live_earlier_at_ms_ < kEarlierHoursTtlMs;
         lock.unlock();
-        auto rows =
-            store_.scan(today, local_day_start_ms(today), local_day_start_ms(today.plus_days(1)));
+        Result<StatRows> current = StatRows{};
+        if (!earlier_fresh && hour_start == day_start) {
+            earlier = std::make_shared<const StatRows>();
+        } else if (!earlier_fresh) {
+            auto rows = store_.scan(today, day_start, hour_start);
+            if (rows)
+                earlier = std::make_shared<const StatRows>(std::move(rows.value()));
+            else
+                current = rows.error();
+        }
+        if (current)
+            current = store_.scan(today, hour_start, local_day_start_ms(today.plus_days(1)));
         lock.lock();
         live_refreshing_ = false;
         live_cv_.notify_all();
-        if (!rows) return rows.error();
-        live_ = std::make_shared<const StatRows>(std::move(rows.value()));
+        if (!current) return current.error();
+        if (!earlier_fresh) {
+            live_earlier_ = earlier;
+            live_earlier_date_ = today.text();
+            live_earlier_until_ms_ = hour_start;
+            live_earlier_at_ms_ = now;
+        }
+        auto all = std::make_shared<StatRows>(*earlier);
+        for (auto& r : current.value())
+            all->push_back(std::move(r));
+        live_ = std::move(all);
         live_date_ = today.text();
         live_at_ms_ = now;
         return live_;

@@ -72,6 +72,7 @@ class StatsService {
                                const store::StatsStore::Filter& filter = {}, bool with_date = true);
     // Today's rows at the finest grain. One sum serves every caller for
     // live_ttl_ms; while one caller sums again, the others get the previous sum.
+    // The hours before the current one are summed again at most once a minute.
     using Rows = std::shared_ptr<const StatRows>;
     Result<Rows> live_today();
     // All-time totals and today's (for /stats and /api/public/stats).
@@ -100,10 +101,14 @@ class StatsService {
 
     std::mutex live_mu_;
     std::condition_variable live_cv_;
-    Rows live_;
+    Rows live_;  // today: the earlier hours' rows, then the current hour's
     std::string live_date_;
     int64_t live_at_ms_ = 0;
     bool live_refreshing_ = false;
+    static constexpr int64_t kEarlierHoursTtlMs = 60000;
+    Rows live_earlier_;  // today before live_earlier_until_ms_ (an hour's start)
+    std::string live_earlier_date_;
+    int64_t live_earlier_until_ms_ = 0, live_earlier_at_ms_ = 0;
 
     std::mutex past_mu_;
     std::string generation_;  // as last read from the store
