@@ -374,30 +374,27 @@ struct LogRow {
     }
 };
 
-// True when some row passes the filter (one index probe, not a count).
-bool any_logs(soci::session& s, LogFilter& filter) {
-    long long found = 0;
-    soci::statement st(s);
-    st.exchange(soci::into(found));
-    filter.bind(st);
-    st.alloc();
-    st.prepare("SELECT COUNT(*) FROM (SELECT 1 FROM request_logs_all" + filter.where() +
-               " LIMIT 1) probe");
-    st.define_and_bind();
-    st.execute(true);
-    return found > 0;
-}
-
-int64_t count_logs(soci::session& s, LogFilter& filter) {
+// SELECT COUNT(*) over `from` (a FROM clause target with the filter's WHERE).
+int64_t count_where(soci::session& s, LogFilter& filter, const std::string& from) {
     long long total = 0;
     soci::statement st(s);
     st.exchange(soci::into(total));
     filter.bind(st);
     st.alloc();
-    st.prepare("SELECT COUNT(*) FROM request_logs_all" + filter.where());
+    st.prepare("SELECT COUNT(*) FROM " + from);
     st.define_and_bind();
     st.execute(true);
     return total;
+}
+
+int64_t count_logs(soci::session& s, LogFilter& filter) {
+    return count_where(s, filter, "request_logs_all" + filter.where());
+}
+
+// True when some row passes the filter (one index probe, not a count).
+bool any_logs(soci::session& s, LogFilter& filter) {
+    return count_where(s, filter,
+                       "(SELECT 1 FROM request_logs_all" + filter.where() + " LIMIT 1) probe") > 0;
 }
 
 std::vector<nlohmann::json> select_logs(soci::session& s, const Database& db, LogFilter& filter,
