@@ -387,8 +387,14 @@ int64_t count_where(soci::session& s, LogFilter& filter, const std::string& from
     return total;
 }
 
+// Counted per table: SQLite runs the request_logs_all view as a co-routine that
+// yields every column of every row, so a count through it read the rows (230 ms
+// for a day of 167,000 rows) where the tables' own indexes cover it (17 ms).
 int64_t count_logs(soci::session& s, LogFilter& filter) {
-    return count_where(s, filter, "request_logs_all" + filter.where());
+    return count_where(s, filter,
+                       "(SELECT 1 FROM request_logs" + filter.where() +
+                           " UNION ALL SELECT 1 FROM request_logs_history" + filter.where() +
+                           ") matching");
 }
 
 // True when some row passes the filter (one index probe, not a count).
