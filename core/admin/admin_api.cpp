@@ -191,6 +191,26 @@ void AdminApi::register_auth(http::Router& router) {
         true);
     route(router, "GET", "/admin/api/plugins",
           [this](AdminRequest&) { return AdminResponse::ok(ctx_.plugins.to_json()); });
+    // Feature plugins' background tasks, for the dashboard to follow.
+    route(router, "GET", "/admin/api/plugins/{id}/tasks", [this](AdminRequest& req) {
+        auto limit = req.int_query("limit", 50, 1, features::kMaxTaskList);
+        if (!limit) return AdminResponse::error(limit.error());
+        std::string kind = req.query_value("kind");
+        if (kind.size() > 64) return AdminResponse::error(invalid_query("kind is a task kind"));
+        auto tasks = ctx_.tasks.list(req.params.at("id"), kind, static_cast<int>(*limit));
+        if (!tasks) return AdminResponse::error(tasks.error());
+        return AdminResponse::ok({{"tasks", tasks.value()}});
+    });
+    route(router, "GET", "/admin/api/plugins/{id}/tasks/{task_id}", [this](AdminRequest& req) {
+        int64_t id = req.id_param("task_id");
+        auto task = id < 0 ? Result<std::optional<nlohmann::json>>(std::nullopt)
+                           : ctx_.tasks.get(req.params.at("id"), id);
+        if (!task) return AdminResponse::error(task.error());
+        if (!task.value())
+            return AdminResponse::error(
+                make_error(ErrorCode::not_found, "No such task", "not_found"));
+        return AdminResponse::ok(*task.value());
+    });
 }
 
 void AdminApi::register_logs(http::Router& router) {

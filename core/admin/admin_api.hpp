@@ -18,6 +18,7 @@
 #include "domain/config_cache.hpp"
 #include "features/i18n.hpp"
 #include "features/scheduler.hpp"
+#include "features/tasks.hpp"
 #include "http/responder.hpp"
 #include "http/responses.hpp"
 #include "http/router.hpp"
@@ -51,8 +52,9 @@ struct AdminContext {
     store::StatsStore& stats_store;
     stats::StatsService& stats;
     stats::Aggregator& aggregator;
-    TimerService& timers;      // paces the live statistics stream
-    const Catalogs& catalogs;  // error messages in the reader's language
+    TimerService& timers;         // paces the live statistics stream
+    const Catalogs& catalogs;     // error messages in the reader's language
+    features::TaskRunner& tasks;  // feature plugins' background tasks
 };
 
 // What a handler sees: a copy of the request, safe to use on a worker thread.

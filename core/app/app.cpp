@@ -193,6 +193,7 @@ void App::start_services() {
     admin_auth_ = std::make_unique<auth::AdminAuth>(config_.admins, *db_);
     // Built here for the admin routes; jobs are registered and it starts later.
     scheduler_ = std::make_unique<Scheduler>(*db_, *workers_, scheduler_instance_id());
+    tasks_ = std::make_unique<features::TaskRunner>(*db_, scheduler_->instance_id());
 
     proxy::ProxyOptions po;
     po.max_body_bytes = config_.max_body_bytes;
@@ -205,9 +206,10 @@ void App::build_routes() {
     server_state_ = std::make_shared<http::ServerState>(config_.trusted_proxies);
     http::Router& router = server_state_->router;
     proxy_->register_routes(router);
-    admin_api_ = std::make_unique<admin::AdminApi>(admin::AdminContext{
-        config_, *db_, *config_store_, *log_store_, *cache_, *admin_auth_, *plugins_, *secrets_,
-        *workers_, *loop_, *scheduler_, *stats_store_, *stats_, *aggregator_, *timers_, catalogs_});
+    admin_api_ = std::make_unique<admin::AdminApi>(
+        admin::AdminContext{config_, *db_, *config_store_, *log_store_, *cache_, *admin_auth_,
+                            *plugins_, *secrets_, *workers_, *loop_, *scheduler_, *stats_store_,
+                            *stats_, *aggregator_, *timers_, catalogs_, *tasks_});
     admin_api_->register_routes(router);
     register_ops_routes(router);
 }
@@ -215,14 +217,16 @@ void App::build_routes() {
 void App::start_scheduler_and_features() {
     register_builtin_jobs();
     register_stats_jobs();
-    feature_host_ = std::make_unique<features::HostServices>(
-        features::HostDeps{server_state_->router, *cache_, *admin_auth_, *workers_, *db_,
-                           *scheduler_, *proxy_, catalogs_});
-    // Plugins create their tables in init ("CREATE TABLE IF NOT EXISTS" races on
-    // PostgreSQL when two instances start together): one instance at a time.
+    feature_host_ = std::make_unique<features::HostServices>(features::HostDeps{
+        server_state_->router, *cache_, *admin_auth_, *workers_, *db_, *scheduler_, *proxy_,
+        catalogs_, *secrets_, config_.data_dir, config_.base_path, *tasks_});
+    // Plugins migrate their tables in init (and older ones create them there,
+    // where "CREATE TABLE IF NOT EXISTS" races on PostgreSQL when two instances
+    // start together): one instance at a time.
     constexpr int64_t kFeatureInitLock = 7305149;  // migrations use 7305148
     db_->one_instance_at_a_time(kFeatureInitLock,
                                 [this] { plugins_->init_features(*feature_host_); });
+    feature_host_->close_registrations();
     scheduler_->start();
 }
 
@@ -587,6 +591,7 @@ void App::stop() {
     loop_->stop();  // cancels running transfers; their calls answer and log
     proxy_->registry().wait_empty(std::chrono::seconds(5));
     scheduler_->stop();
+    tasks_->stop();  // plugins' tasks end (their LLM calls were just ended)
     admin_api_->stop();
     workers_->stop();
     cpu_->stop();

@@ -15,6 +15,7 @@
 #include "features/host_services.hpp"
 #include "features/i18n.hpp"
 #include "features/scheduler.hpp"
+#include "features/tasks.hpp"
 #include "http/server.hpp"
 #include "logs/log_writer.hpp"
 #include "logs/request_log_sink.hpp"
@@ -110,6 +111,7 @@ class App {
     std::unique_ptr<proxy::ProxyService> proxy_;
     std::unique_ptr<admin::AdminApi> admin_api_;
     std::unique_ptr<Scheduler> scheduler_;
+    std::unique_ptr<features::TaskRunner> tasks_;
     std::unique_ptr<features::HostServices> feature_host_;
     std::shared_ptr<http::ServerState> server_state_;
     std::unique_ptr<http::HttpServer> server_;

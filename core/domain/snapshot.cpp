@@ -64,4 +64,11 @@ const KeyRuntime* Snapshot::find_key(std::string_view hash) const {
     return it->second.get();
 }
 
+const KeyRuntime* Snapshot::find_key_by_id(int64_t id) const {
+    for (const auto& [hash, key] : keys_by_hash) {
+        if (key->id == id) return key.get();
+    }
+    return nullptr;
+}
+
 }  // namespace modelgate::core

@@ -88,6 +88,8 @@ struct Snapshot {
     // ambiguous name's error lists only what the key may use.
     Result<Route> resolve(std::string_view model, const KeyRuntime* key = nullptr) const;
     const KeyRuntime* find_key(std::string_view hash) const;
+    // A key by id, switched on or not (a linear search: not for the hot path).
+    const KeyRuntime* find_key_by_id(int64_t id) const;
 };
 
 }  // namespace modelgate::core

@@ -122,13 +122,152 @@ void host_i18n(mg_plugin_handle* self, mg_str locale, mg_str key, const mg_sink*
     });
 }
 
-const mg_host_api kHostApi = {
-    sizeof(mg_host_api), MG_ABI_MAJOR,
-    MG_ABI_MINOR,        {MODELGATE_VERSION, sizeof(MODELGATE_VERSION) - 1},
-    &host_log,           &host_register_route,
-    &host_sql,           &host_dialect,
-    &host_register_job,  &host_llm_call,
-    &host_i18n};
+// The services of ABI 1.2: each needs the plugin's services object.
+template <class R, class F>
+R with_services(mg_plugin_handle* self, const char* service, R failed, F&& f) noexcept {
+    return barrier(self, service, failed, [&]() -> R {
+        PluginHost* h = host_of(self);
+        if (h == nullptr || h->services() == nullptr) return failed;
+        return f(*h->services());
+    });
+}
+
+int32_t host_migrate(mg_plugin_handle* self, mg_str migrations, const mg_sink* err) noexcept {
+    return with_services(self, "migrate", int32_t{MG_ERR_INTERNAL}, [&](FeatureServices& s) {
+        std::string e;
+        int32_t rc = s.migrate(self->id, view(migrations), e);
+        append(err, e);
+        return rc;
+    });
+}
+
+int32_t host_sql_transaction(mg_plugin_handle* self, mg_str statements, const mg_sink* results,
+                             const mg_sink* err) noexcept {
+    return with_services(self, "sql_transaction", int32_t{MG_ERR_INTERNAL},
+                         [&](FeatureServices& s) {
+                             std::string out, e;
+                             int32_t rc = s.sql_transaction(view(statements), out, e);
+                             append(results, out);
+                             append(err, e);
+                             return rc;
+                         });
+}
+
+int32_t host_register_daily_job(mg_plugin_handle* self, mg_str name, mg_str at, mg_job_fn fn,
+                                void* user) noexcept {
+    return with_services(self, "register_daily_job", int32_t{MG_ERR_INTERNAL},
+                         [&](FeatureServices& s) -> int32_t {
+                             if (fn == nullptr) return MG_ERR_INVALID;
+                             return s.register_daily_job(self->id, view(name), view(at), fn, user);
+                         });
+}
+
+int32_t host_llm_call_ex(mg_plugin_handle* self, mg_str request, mg_str options,
+                         const mg_sink* response, const mg_sink* err) noexcept {
+    PluginHost* h = host_of(self);
+    if (h == nullptr || h->services() == nullptr) {
+        append(err, "the gateway is not ready for internal calls");
+        return -1;
+    }
+    return with_services(self, "llm_call_ex", int32_t{-1}, [&](FeatureServices& s) {
+        std::string out, e;
+        int32_t rc = s.llm_call_ex(self->id, view(request), view(options), out, e);
+        append(response, out);
+        append(err, e);
+        return rc;
+    });
+}
+
+int32_t host_seal(mg_plugin_handle* self, mg_str plain, const mg_sink* sealed) noexcept {
+    return with_services(self, "seal", int32_t{MG_ERR_INTERNAL}, [&](FeatureServices& s) {
+        append(sealed, s.seal(view(plain)));
+        return int32_t{MG_OK};
+    });
+}
+
+int32_t host_open_sealed(mg_plugin_handle* self, mg_str sealed, const mg_sink* plain) noexcept {
+    return with_services(self, "open_sealed", int32_t{MG_ERR_INTERNAL},
+                         [&](FeatureServices& s) -> int32_t {
+                             auto opened = s.open_sealed(view(sealed));
+                             if (!opened) return MG_ERR_INVALID;
+                             append(plain, *opened);
+                             return MG_OK;
+                         });
+}
+
+mg_str host_data_dir(mg_plugin_handle* self) noexcept {
+    return with_services(self, "data_dir", mg_str{"", 0},
+                         [&](FeatureServices& s) { return str(s.data_dir(self->id)); });
+}
+
+int32_t host_register_task_kind(mg_plugin_handle* self, mg_str kind, mg_task_fn fn,
+                                void* user) noexcept {
+    return with_services(self, "register_task_kind", int32_t{MG_ERR_INTERNAL},
+                         [&](FeatureServices& s) -> int32_t {
+                             if (fn == nullptr) return MG_ERR_INVALID;
+                             return s.register_task_kind(self->id, view(kind), fn, user);
+                         });
+}
+
+int32_t host_task_start(mg_plugin_handle* self, mg_str kind, mg_str key, mg_str input,
+                        const mg_sink* task, const mg_sink* err) noexcept {
+    return with_services(self, "task_start", int32_t{MG_ERR_INTERNAL}, [&](FeatureServices& s) {
+        std::string out, e;
+        int32_t rc = s.task_start(self->id, view(kind), view(key), view(input), out, e);
+        append(task, out);
+        append(err, e);
+        return rc;
+    });
+}
+
+int32_t host_task_progress(mg_plugin_handle* self, int64_t id, mg_str progress) noexcept {
+    return with_services(self, "task_progress", int32_t{MG_ERR_INTERNAL}, [&](FeatureServices& s) {
+        return s.task_progress(self->id, id, view(progress));
+    });
+}
+
+int32_t host_task_get(mg_plugin_handle* self, int64_t id, const mg_sink* task) noexcept {
+    return with_services(self, "task_get", int32_t{MG_ERR_INTERNAL}, [&](FeatureServices& s) {
+        std::string out;
+        int32_t rc = s.task_get(self->id, id, out);
+        append(task, out);
+        return rc;
+    });
+}
+
+int32_t host_task_list(mg_plugin_handle* self, mg_str kind, int32_t limit,
+                       const mg_sink* tasks) noexcept {
+    return with_services(self, "task_list", int32_t{MG_ERR_INTERNAL}, [&](FeatureServices& s) {
+        std::string out;
+        int32_t rc = s.task_list(self->id, view(kind), limit, out);
+        append(tasks, out);
+        return rc;
+    });
+}
+
+const mg_host_api kHostApi = {sizeof(mg_host_api),
+                              MG_ABI_MAJOR,
+                              MG_ABI_MINOR,
+                              {MODELGATE_VERSION, sizeof(MODELGATE_VERSION) - 1},
+                              &host_log,
+                              &host_register_route,
+                              &host_sql,
+                              &host_dialect,
+                              &host_register_job,
+                              &host_llm_call,
+                              &host_i18n,
+                              &host_migrate,
+                              &host_sql_transaction,
+                              &host_register_daily_job,
+                              &host_llm_call_ex,
+                              &host_seal,
+                              &host_open_sealed,
+                              &host_data_dir,
+                              &host_register_task_kind,
+                              &host_task_start,
+                              &host_task_progress,
+                              &host_task_get,
+                              &host_task_list};
 
 }  // namespace
 

@@ -216,29 +216,37 @@ void ProxyService::handle_model(http::Request& request, const http::ResponderPtr
     responder->send(http::json_response(200, model_entry(*route->binding), cors_headers()));
 }
 
-int ProxyService::internal_call(const std::string& plugin_id, std::string_view request_json,
+int ProxyService::internal_call(const InternalCaller& who, std::string_view request_json,
                                 std::string& response, std::string& error) {
     auto snap = config_.current();
     Caller caller;
-    caller.key_name = "internal:" + plugin_id;
+    caller.key_id = who.key_id;
+    caller.key_name = who.key_name.empty() ? "internal:" + who.plugin_id : who.key_name;
     caller.client_ip = "internal";
-    caller.user_agent = "modelgate/internal:" + plugin_id;
+    caller.user_agent = "modelgate/internal:" + who.plugin_id;
     CallInit init;
     init.received_at = SteadyClock::now();
     init.received_unix_ms = unix_ms_now();
     auto sink = std::make_shared<InternalClientSink>();
     auto answer = sink->answer();
+    std::shared_ptr<ProxyCall> call;
     if (auto st = prepare_call(MG_OP_CHAT, request_json, snap, caller, false,
                                {options_.max_messages}, init);
         !st) {
         refuse_call(st.error(), init, caller, init.received_at, sink);
     } else {
-        auto call = std::make_shared<ProxyCall>(
+        call = std::make_shared<ProxyCall>(
             std::move(init), CallDeps{upstreams_.next(), logs_, metrics_, registry_, timers_},
             sink);
         call->start();
     }
     sink.reset();
+    if (who.timeout.count() > 0 && answer.wait_for(who.timeout) == std::future_status::timeout) {
+        // The caller stops waiting: the call ends as a client that went away.
+        if (call) call->on_client_gone();
+        error = "no answer within " + std::to_string(who.timeout.count()) + " ms";
+        return -1;
+    }
     auto result = answer.get();
     response = std::move(result.body);
     if (result.status == 0) error = "the call ended without an answer";

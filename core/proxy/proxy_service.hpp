@@ -33,10 +33,19 @@ class ProxyService {
 
     void register_routes(http::Router& router);
 
+    // Who makes an internal call and how long it may wait.
+    struct InternalCaller {
+        std::string plugin_id;
+        std::optional<int64_t> key_id;         // logged as this key's call (key_name its name)
+        std::string key_name;                  // empty: "internal:<plugin_id>"
+        std::chrono::milliseconds timeout{0};  // 0: the provider's own timeouts only
+    };
     // A non-streaming chat completion made by a feature plugin through the normal
     // pipeline (routing, limits, logging). Blocks until the answer: call it from
     // worker threads only. Returns the HTTP status (or -1) and the body or error.
-    int internal_call(const std::string& plugin_id, std::string_view request_json,
+    // A call still running at the timeout is cancelled (its slot freed, its log
+    // row ended) and answers -1.
+    int internal_call(const InternalCaller& who, std::string_view request_json,
                       std::string& response, std::string& error);
 
     CallRegistry& registry() { return registry_; }

@@ -16,6 +16,7 @@ foreach(dialect postgresql sqlite)
   foreach(f ${files})
     get_filename_component(name "${f}" NAME_WE)
     string(REGEX MATCH "^[0-9]+" version "${name}")
+    string(REGEX REPLACE "^0+([0-9])" "\\1" version "${version}")  # 0008 is not octal
     file(READ "${f}" sql)
     string(APPEND out "        {\"${dialect}\", ${version}, \"${name}\", R\"MGSQL(${sql})MGSQL\"},\n")
   endforeach()

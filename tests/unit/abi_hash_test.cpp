@@ -10,8 +10,8 @@
 
 #include "util/crypto.hpp"
 
-// sha256 of sdk/include/modelgate/abi.h for ABI 1.1.
-#define MODELGATE_ABI_HASH "8926201f2633baf3a71bb5e032a9a039c56525764da3404aed42637e2a08259f"
+// sha256 of sdk/include/modelgate/abi.h for ABI 1.2.
+#define MODELGATE_ABI_HASH "569ff4bdbd2a152addd332b5ec9fde3297efb1fc37bee141a146e0ca3be9cf96"
 
 TEST(AbiContract, HeaderHashIsPinned) {
     std::ifstream in(std::string(MODELGATE_SOURCE_DIR) + "/sdk/include/modelgate/abi.h",
@@ -22,7 +22,7 @@ TEST(AbiContract, HeaderHashIsPinned) {
     EXPECT_EQ(modelgate::core::crypto::sha256_hex(ss.str()), MODELGATE_ABI_HASH)
         << "abi.h changed; see the comment at the top of this test";
     EXPECT_EQ(MG_ABI_MAJOR, 1);
-    EXPECT_EQ(MG_ABI_MINOR, 1);
+    EXPECT_EQ(MG_ABI_MINOR, 2);
 }
 
 TEST(AbiContract, FrozenPrefixOfTheDescriptor) {

@@ -206,6 +206,46 @@ void key_as_translation(mg_plugin_handle*, mg_str, mg_str key, const mg_sink* ou
     modelgate::sdk::append(out, modelgate::sdk::view(key));
 }
 
+// ABI 1.2's services, which a host without a database or a proxy cannot give.
+int32_t no_migrate(mg_plugin_handle*, mg_str, const mg_sink* err) noexcept {
+    modelgate::sdk::append(err, "this host has no database");
+    return MG_ERR_UNSUPPORTED;
+}
+int32_t no_transaction(mg_plugin_handle*, mg_str, const mg_sink*, const mg_sink* err) noexcept {
+    modelgate::sdk::append(err, "this host has no database");
+    return MG_ERR_UNSUPPORTED;
+}
+int32_t no_daily_job(mg_plugin_handle*, mg_str, mg_str, mg_job_fn, void*) noexcept {
+    return MG_ERR_UNSUPPORTED;
+}
+int32_t no_llm_ex(mg_plugin_handle*, mg_str, mg_str, const mg_sink*, const mg_sink* err) noexcept {
+    modelgate::sdk::append(err, "this host makes no LLM calls");
+    return -1;
+}
+int32_t no_seal(mg_plugin_handle*, mg_str, const mg_sink*) noexcept {
+    return MG_ERR_UNSUPPORTED;
+}
+mg_str no_data_dir(mg_plugin_handle*) noexcept {
+    return {"", 0};
+}
+int32_t no_task_kind(mg_plugin_handle*, mg_str, mg_task_fn, void*) noexcept {
+    return MG_ERR_UNSUPPORTED;
+}
+int32_t no_task_start(mg_plugin_handle*, mg_str, mg_str, mg_str, const mg_sink*,
+                      const mg_sink* err) noexcept {
+    modelgate::sdk::append(err, "this host runs no tasks");
+    return MG_ERR_UNSUPPORTED;
+}
+int32_t no_task_progress(mg_plugin_handle*, int64_t, mg_str) noexcept {
+    return MG_ERR_UNSUPPORTED;
+}
+int32_t no_task_get(mg_plugin_handle*, int64_t, const mg_sink*) noexcept {
+    return MG_ERR_UNSUPPORTED;
+}
+int32_t no_task_list(mg_plugin_handle*, mg_str, int32_t, const mg_sink*) noexcept {
+    return MG_ERR_UNSUPPORTED;
+}
+
 }  // namespace
 
 mg_host_api standalone_host_api(const char* host_name,
@@ -220,7 +260,19 @@ mg_host_api standalone_host_api(const char* host_name,
             &sqlite_dialect,
             &no_job,
             &no_llm,
-            &key_as_translation};
+            &key_as_translation,
+            &no_migrate,
+            &no_transaction,
+            &no_daily_job,
+            &no_llm_ex,
+            &no_seal,
+            &no_seal,
+            &no_data_dir,
+            &no_task_kind,
+            &no_task_start,
+            &no_task_progress,
+            &no_task_get,
+            &no_task_list};
 }
 
 }  // namespace modelgate::host

@@ -1,6 +1,8 @@
 /*
- * ModelGate plugin ABI, version 1.1 (1.1 added the caller's API key to
- * mg_http_request).
+ * ModelGate plugin ABI, version 1.2 (1.1 added the caller's API key to
+ * mg_http_request; 1.2 the base path there, and the host services for
+ * migrations, transactions, daily jobs, LLM calls with options, sealed secrets
+ * and a data folder, and one-shot background tasks).
  *
  * This is the whole binary contract between the gateway ("host") and a plugin
  * shared library. It is plain C so that a plugin may be built with another
@@ -44,7 +46,7 @@ extern "C" {
 #endif
 
 #define MG_ABI_MAJOR 1
-#define MG_ABI_MINOR 1
+#define MG_ABI_MINOR 2
 
 /* Name of the one exported entry symbol. The symbol is a pointer-sized variable
  * holding the address of an mg_plugin_entry_fn (this is what BOOST_DLL_ALIAS
@@ -74,8 +76,9 @@ typedef enum mg_status {
     MG_ERR_INVALID = 1,     /* the input (request, config) is not acceptable; err says why */
     MG_ERR_UNSUPPORTED = 2, /* this adapter does not support the operation */
     MG_ERR_INTERNAL = 3,    /* a bug or an exception inside the plugin; err says what */
-    MG_ERR_UPSTREAM = 4     /* parse_response: the upstream's 2xx answer is an error in
+    MG_ERR_UPSTREAM = 4,    /* parse_response: the upstream's 2xx answer is an error in
                                disguise; the host classifies it with classify_error */
+    MG_ERR_CONFLICT = 5     /* ABI 1.2, task_start: such a task is already running */
 } mg_status;
 
 typedef enum mg_log_level {
@@ -116,6 +119,9 @@ typedef struct mg_http_request {
      * on other routes. */
     int64_t api_key_id;
     mg_str api_key_name;
+    /* ABI 1.2: the gateway's base path ("" or e.g. "/modelgate"), for links a
+     * plugin writes into its answers; `path` never carries it. */
+    mg_str base_path;
 } mg_http_request;
 
 /* The response a feature route fills. The sinks are the host's. */
@@ -138,6 +144,10 @@ typedef enum mg_route_access {
 typedef int32_t (*mg_route_fn)(void* user, const mg_http_request* request,
                                mg_http_response* response);
 typedef int32_t (*mg_job_fn)(void* user, const mg_sink* summary);
+/* ABI 1.2: the body of a background task. Writes its result (JSON) to result_json
+ * and returns MG_OK, or returns an error status with the reason in err. */
+typedef int32_t (*mg_task_fn)(void* user, int64_t task_id, mg_str input_json,
+                              const mg_sink* result_json, const mg_sink* err);
 
 typedef struct mg_host_api {
     uint32_t struct_size;
@@ -183,6 +193,74 @@ typedef struct mg_host_api {
     /* Look up a translated string in locales/<locale>.json, falling back to
      * English, then to the key itself. */
     void (*i18n)(mg_plugin_handle* self, mg_str locale, mg_str key, const mg_sink* out);
+
+    /* ---- ABI 1.2 (check with MG_HAS_FIELD before calling) ---- */
+
+    /* Bring the plugin's tables up to date. migrations_json is a JSON array of
+     * {"version": 1, "name": "...", "postgresql": "SQL", "sqlite": "SQL"} with
+     * versions 1, 2, 3, ... in order; each script may hold several statements
+     * separated by ';'. The versions the database has not recorded for this
+     * plugin are applied in order, each in one transaction together with its
+     * record, once across all instances. The tables, indexes and views they
+     * create, alter or drop must be named <id>_... (the plugin id with '-' as
+     * '_'). Only during init. MG_ERR_INVALID with err set on any failure (the
+     * failing version and everything after it are not applied). */
+    int32_t (*migrate)(mg_plugin_handle* self, mg_str migrations_json, const mg_sink* err);
+
+    /* Run statements in one transaction: statements_json is a JSON array of
+     * {"sql": "...", "params": [...]} (placeholders :1, :2, ... as for sql).
+     * results_json gets a JSON array with one {"columns": ["name", ...],
+     * "rows": [[value, ...], ...]} per statement, values typed as the database
+     * typed them (integer, real, text, null). Any failure rolls everything back
+     * and returns MG_ERR_INVALID with err set. May block. */
+    int32_t (*sql_transaction)(mg_plugin_handle* self, mg_str statements_json,
+                               const mg_sink* results_json, const mg_sink* err);
+
+    /* Run fn every day at at_hh_mm ("HH:MM") in the gateway's time zone, on the
+     * worker pool, once across all instances. Only during init. */
+    int32_t (*register_daily_job)(mg_plugin_handle* self, mg_str name, mg_str at_hh_mm,
+                                  mg_job_fn fn, void* user);
+
+    /* llm_call with options_json: {"models": ["provider/model", ...]} tried in
+     * order until one answers 2xx (default: the request's own model),
+     * "timeout_ms" for all attempts together (default 120000, at most 600000),
+     * "api_key_id" to log the call as that key's (default: "internal:<id>").
+     * Returns the last attempt's status and answer; err lists every failed
+     * attempt. A negative status: no attempt got an answer (err says why). */
+    int32_t (*llm_call_ex)(mg_plugin_handle* self, mg_str request_json, mg_str options_json,
+                           const mg_sink* response_json, const mg_sink* err);
+
+    /* Seal a secret with the gateway's master key (authenticated encryption), and
+     * open it again. open returns MG_ERR_INVALID when the text was not sealed
+     * with this master key or was altered. */
+    int32_t (*seal)(mg_plugin_handle* self, mg_str plain, const mg_sink* sealed);
+    int32_t (*open_sealed)(mg_plugin_handle* self, mg_str sealed, const mg_sink* plain);
+
+    /* The plugin's own folder for generated files (<data dir>/plugins/<id>),
+     * created on first use; NUL-terminated, valid while the library is loaded. */
+    mg_str (*data_dir)(mg_plugin_handle* self);
+
+    /* One-shot background tasks. A task kind is registered during init; each
+     * start runs fn once, on a pool of its own (never a reactor, never the
+     * request workers), with the input given. A task is a JSON object {"id",
+     * "plugin", "kind", "key", "status": "running"|"succeeded"|"failed"|
+     * "abandoned", "input", "progress", "result", "error", "created_at",
+     * "finished_at"}, kept in the database so every instance (and the admin API,
+     * GET /admin/api/plugins/<id>/tasks) can read it.
+     * task_start: at most one task of a kind and dedupe_key runs at a time across
+     * all instances: MG_OK and the new task in task_json, or MG_ERR_CONFLICT and
+     * the running one. A task whose instance stops is marked abandoned.
+     * task_progress: replaces the task's progress object (call it as the work
+     * advances; it also tells other instances the task is alive).
+     * task_get: MG_ERR_INVALID when the plugin has no task with that id.
+     * task_list: the newest `limit` (1 to 200) tasks of a kind, newest first. */
+    int32_t (*register_task_kind)(mg_plugin_handle* self, mg_str kind, mg_task_fn fn, void* user);
+    int32_t (*task_start)(mg_plugin_handle* self, mg_str kind, mg_str dedupe_key, mg_str input_json,
+                          const mg_sink* task_json, const mg_sink* err);
+    int32_t (*task_progress)(mg_plugin_handle* self, int64_t task_id, mg_str progress_json);
+    int32_t (*task_get)(mg_plugin_handle* self, int64_t task_id, const mg_sink* task_json);
+    int32_t (*task_list)(mg_plugin_handle* self, mg_str kind, int32_t limit,
+                         const mg_sink* tasks_json);
 } mg_host_api;
 
 /* ------------------------------------------------------------------------- */

@@ -21,10 +21,13 @@
 #include <cstdint>
 #include <ctime>
 #include <functional>
+#include <map>
 #include <memory>
 #include <modelgate/header_block.hpp>
 #include <modelgate/json_limits.hpp>
 #include <modelgate/sink.hpp>
+#include <modelgate/sql_rows.hpp>
+#include <modelgate/url.hpp>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -444,7 +447,15 @@ struct HttpRequest {
     // (checked by the host: active, time rules); 0 and empty elsewhere.
     int64_t api_key_id = 0;
     std::string_view api_key_name;
+    // The gateway's base path ("" or e.g. "/modelgate"; hosts of ABI 1.2+).
+    std::string_view base_path;
+    // The {name} segments of a route registered with Host::route, decoded.
+    std::map<std::string, std::string> params;
     std::string_view header(std::string_view name) const { return header_value(headers, name); }
+    // A query parameter, decoded; nullopt when absent.
+    std::optional<std::string> query_param(std::string_view name) const {
+        return url::query_param(query, name);
+    }
 };
 
 struct HttpResponse {
@@ -470,7 +481,38 @@ enum class RouteAccess : int32_t {
 struct LlmResult {
     int status = 0;     // HTTP status of the answer; < 0 when no call was made
     json response;      // the OpenAI answer (or error object)
-    std::string error;  // why no call was made
+    std::string error;  // why no call was made; with options, every failed attempt
+    bool ok() const { return status >= 200 && status < 300; }
+    // The answer's first message text ("" when there is none).
+    std::string content() const {
+        if (!response.is_object() || !response.contains("choices") ||
+            !response["choices"].is_array() || response["choices"].empty())
+            return "";
+        const json& message = response["choices"][0].value("message", json::object());
+        return message.is_object() && message.contains("content") && message["content"].is_string()
+                   ? message["content"].get<std::string>()
+                   : "";
+    }
+};
+
+// Host::llm_call's options (ABI 1.2).
+struct LlmOptions {
+    std::vector<std::string> models;  // tried in order; empty: the request's model
+    int64_t timeout_ms = 120000;      // for all attempts together
+    int64_t api_key_id = 0;           // log the call as this key's; 0: "internal:<plugin>"
+};
+
+// One version of a plugin's tables (Host::migrate).
+struct Migration {
+    int version;  // 1, 2, 3, ...
+    std::string name;
+    std::string postgresql, sqlite;  // scripts; statements separated by ';'
+};
+
+// One statement of Host::transaction.
+struct Statement {
+    std::string sql;  // placeholders :1, :2, ...
+    json params = json::array();
 };
 
 // The host services a feature plugin uses, after init.
@@ -503,7 +545,81 @@ class Host {
     LlmResult llm_call(const json& request) const;
     std::string i18n(std::string_view locale, std::string_view key) const;
 
+    // ---- ABI 1.2: each throws std::runtime_error on an older gateway ----
+
+    // A route with {name} segments ("/admin/api/things/{id}"), answered by the
+    // handler with request.params filled. Patterns sharing their literal
+    // prefix share its access; a literal route wins over a pattern, and a path
+    // under a registered prefix that no pattern matches gets a JSON 404.
+    void route(std::string_view method, std::string_view pattern, RouteAccess access,
+               RouteHandler handler);
+    // Brings the plugin's tables to the newest version (in init; see abi.h).
+    // Throws with the failing version's reason.
+    void migrate(const std::vector<Migration>& migrations) const;
+    // Statements in one transaction, one result set each; throws (everything
+    // rolled back) on a failure.
+    std::vector<ResultSet> transaction(const std::vector<Statement>& statements) const;
+    // One statement, typed rows.
+    ResultSet query(std::string sql, json params = json::array()) const {
+        return transaction({Statement{std::move(sql), std::move(params)}}).front();
+    }
+    // Every day at "HH:MM" in the gateway's time zone, once across instances.
+    void register_daily_job(std::string_view name, std::string_view at_hh_mm, JobHandler handler);
+    LlmResult llm_call(const json& request, const LlmOptions& options) const;
+    // Secrets sealed with the gateway's master key; open_sealed gives nullopt
+    // for a text that another key sealed or that was altered.
+    std::string seal(std::string_view plain) const;
+    std::optional<std::string> open_sealed(std::string_view sealed) const;
+    // The plugin's own folder for generated files, created.
+    std::string data_dir() const;
+
+    // Background tasks (abi.h says what a task is). A kind is registered in
+    // init; its handler runs on the host's task pool with the task's input and
+    // returns the result (JSON); an exception fails the task with its message.
+    class Task {
+      public:
+        explicit Task(int64_t id) : id_(id) {}
+        int64_t id() const { return id_; }
+        // Replaces the task's progress object (e.g. {"step": 2, "of": 5}).
+        void progress(const json& p) const;
+
+      private:
+        int64_t id_;
+    };
+    using TaskHandler = std::function<json(const Task&, const json& input)>;
+    void register_task(std::string_view kind, TaskHandler handler);
+    struct TaskStart {
+        bool started = false;  // false: `task` is the one already running
+        json task;
+    };
+    // Throws when the kind is unknown, the input too large or the host busy.
+    TaskStart start_task(std::string_view kind, std::string_view dedupe_key,
+                         const json& input = json::object()) const;
+    std::optional<json> task(int64_t id) const;
+    json tasks(std::string_view kind, int limit = 50) const;
+
   private:
+    static int32_t task_trampoline(void* user, int64_t id, mg_str input, const mg_sink* result,
+                                   const mg_sink* err) noexcept;
+    struct PatternRoute {
+        std::string method;
+        url::Pattern pattern;
+        RouteAccess access;
+        RouteHandler handler;
+    };
+    struct Dispatch {  // one per (method, prefix) registered with the host
+        Host* host;
+        std::string method;
+    };
+    HttpResponse dispatch(const std::string& method, const HttpRequest& request);
+    static void require(bool available, const char* service) {
+        if (!available)
+            throw std::runtime_error(std::string(service) +
+                                     " needs a gateway of plugin ABI 1.2 or newer");
+    }
+    std::vector<std::unique_ptr<PatternRoute>> patterns_;
+    std::map<std::pair<std::string, std::string>, RouteAccess> prefixes_;
+
     template <class T>
     T* keep(std::unique_ptr<T> p) {
         T* raw = p.get();
@@ -746,6 +862,7 @@ inline int32_t Host::route_trampoline(void* user, const mg_http_request* req,
             r.api_key_id = req->api_key_id;
             r.api_key_name = view(req->api_key_name);
         }
+        if (MG_HAS_FIELD(req, mg_http_request, base_path)) r.base_path = view(req->base_path);
         HttpResponse out = (*static_cast<RouteHandler*>(user))(r);
         resp->status = out.status;
         append(resp->content_type, out.content_type);
@@ -791,6 +908,198 @@ inline std::string modelgate::sdk::Host::i18n(std::string_view locale, std::stri
     detail::g_host->i18n(detail::g_self, str(locale), str(key), out.get());
     return out.data;
 }
+
+namespace modelgate::sdk {
+
+namespace detail {
+inline bool host_has_1_2() {
+    return g_host != nullptr && MG_HAS_FIELD(g_host, mg_host_api, task_list);
+}
+inline json error_json(int status, std::string_view message, std::string_view code) {
+    return {{"error",
+             {{"message", message},
+              {"type", status == 404 ? "invalid_request_error" : "api_error"},
+              {"code", code}}}};
+}
+}  // namespace detail
+
+inline void Host::route(std::string_view method, std::string_view pattern, RouteAccess access,
+                        RouteHandler handler) {
+    url::Pattern p(pattern);
+    std::string m(method), prefix = p.prefix();
+    auto key = std::make_pair(m, prefix);
+    std::lock_guard lock(mu_);
+    auto it = prefixes_.find(key);
+    if (it != prefixes_.end() && it->second != access)
+        throw std::runtime_error("route " + std::string(pattern) + ": the routes under " + prefix +
+                                 " share one access level");
+    patterns_.push_back(
+        std::make_unique<PatternRoute>(PatternRoute{m, std::move(p), access, std::move(handler)}));
+    if (it != prefixes_.end()) return;
+    prefixes_.emplace(key, access);
+    auto dispatcher = std::make_unique<RouteHandler>(
+        [this, m](const HttpRequest& request) { return dispatch(m, request); });
+    RouteHandler* slot = dispatcher.get();
+    keep_alive_.push_back(std::shared_ptr<void>(std::move(dispatcher)));
+    int32_t rc = detail::g_host->register_route(
+        detail::g_self, str(m), str(prefix), static_cast<int32_t>(access), &route_trampoline, slot);
+    if (rc != MG_OK)
+        throw std::runtime_error("route " + std::string(pattern) + " could not be registered");
+}
+
+inline HttpResponse Host::dispatch(const std::string& method, const HttpRequest& request) {
+    const PatternRoute* best = nullptr;
+    std::map<std::string, std::string> best_params;
+    {
+        std::lock_guard lock(mu_);
+        for (const auto& r : patterns_) {
+            std::map<std::string, std::string> params;
+            if (r->method != method || !r->pattern.match(request.path, params)) continue;
+            if (best == nullptr ||
+                r->pattern.literal_segments() > best->pattern.literal_segments()) {
+                best = r.get();
+                best_params = std::move(params);
+            }
+        }
+    }
+    if (best == nullptr)
+        return HttpResponse::json_body(
+            detail::error_json(404, "No such route: " + std::string(request.path), "not_found"),
+            404);
+    HttpRequest with_params = request;
+    with_params.params = std::move(best_params);
+    return best->handler(with_params);
+}
+
+inline void Host::migrate(const std::vector<Migration>& migrations) const {
+    require(detail::host_has_1_2(), "migrate");
+    json list = json::array();
+    for (const auto& m : migrations)
+        list.push_back({{"version", m.version},
+                        {"name", m.name},
+                        {"postgresql", m.postgresql},
+                        {"sqlite", m.sqlite}});
+    StringSink err;
+    if (detail::g_host->migrate(detail::g_self, str(list.dump()), err.get()) != MG_OK)
+        throw std::runtime_error(err.data.empty() ? "migrate failed" : err.data);
+}
+
+inline std::vector<ResultSet> Host::transaction(const std::vector<Statement>& statements) const {
+    require(detail::host_has_1_2(), "transaction");
+    json list = json::array();
+    for (const auto& st : statements)
+        list.push_back({{"sql", st.sql}, {"params", st.params}});
+    StringSink results, err;
+    if (detail::g_host->sql_transaction(detail::g_self, str(list.dump()), results.get(),
+                                        err.get()) != MG_OK)
+        throw std::runtime_error("sql failed: " + err.data);
+    json parsed = modelgate::sdk::parse_json(results.data);
+    if (!parsed.is_array() || parsed.size() != statements.size())
+        throw std::runtime_error("sql: the gateway's answer is not one result per statement");
+    std::vector<ResultSet> out;
+    for (auto& r : parsed)
+        out.emplace_back(std::move(r));
+    return out;
+}
+
+inline void Host::register_daily_job(std::string_view name, std::string_view at_hh_mm,
+                                     JobHandler handler) {
+    require(detail::host_has_1_2(), "register_daily_job");
+    auto* slot = keep(std::make_unique<JobHandler>(std::move(handler)));
+    int32_t rc = detail::g_host->register_daily_job(detail::g_self, str(name), str(at_hh_mm),
+                                                    &job_trampoline, slot);
+    if (rc != MG_OK)
+        throw std::runtime_error("job " + std::string(name) + " at '" + std::string(at_hh_mm) +
+                                 "' could not be registered");
+}
+
+inline LlmResult Host::llm_call(const json& request, const LlmOptions& options) const {
+    require(detail::host_has_1_2(), "llm_call with options");
+    json o = {{"timeout_ms", options.timeout_ms}};
+    if (!options.models.empty()) o["models"] = options.models;
+    if (options.api_key_id != 0) o["api_key_id"] = options.api_key_id;
+    StringSink response, err;
+    LlmResult r;
+    r.status = detail::g_host->llm_call_ex(detail::g_self, str(request.dump()), str(o.dump()),
+                                           response.get(), err.get());
+    r.error = err.data;
+    r.response = modelgate::sdk::parse_json(response.data);
+    if (r.response.is_discarded()) r.response = nullptr;
+    return r;
+}
+
+inline std::string Host::seal(std::string_view plain) const {
+    require(detail::host_has_1_2(), "seal");
+    StringSink out;
+    if (detail::g_host->seal(detail::g_self, str(plain), out.get()) != MG_OK)
+        throw std::runtime_error("seal failed");
+    return out.data;
+}
+
+inline std::optional<std::string> Host::open_sealed(std::string_view sealed) const {
+    require(detail::host_has_1_2(), "open_sealed");
+    StringSink out;
+    if (detail::g_host->open_sealed(detail::g_self, str(sealed), out.get()) != MG_OK)
+        return std::nullopt;
+    return out.data;
+}
+
+inline void Host::Task::progress(const json& p) const {
+    if (detail::g_host->task_progress(detail::g_self, id_, str(p.dump())) != MG_OK)
+        throw std::runtime_error("task progress was refused (an object of at most 64 KiB)");
+}
+
+inline int32_t Host::task_trampoline(void* user, int64_t id, mg_str input, const mg_sink* result,
+                                     const mg_sink* err) noexcept {
+    return detail::guarded(err, "task", [&] {
+        json in = modelgate::sdk::parse_json(view(input));
+        json out = (*static_cast<TaskHandler*>(user))(Task(id), in.is_discarded() ? json() : in);
+        append(result, out.dump());
+    });
+}
+
+inline void Host::register_task(std::string_view kind, TaskHandler handler) {
+    require(detail::host_has_1_2(), "register_task");
+    auto* slot = keep(std::make_unique<TaskHandler>(std::move(handler)));
+    if (detail::g_host->register_task_kind(detail::g_self, str(kind), &task_trampoline, slot) !=
+        MG_OK)
+        throw std::runtime_error("task kind " + std::string(kind) + " could not be registered");
+}
+
+inline Host::TaskStart Host::start_task(std::string_view kind, std::string_view dedupe_key,
+                                        const json& input) const {
+    require(detail::host_has_1_2(), "start_task");
+    StringSink task, err;
+    int32_t rc = detail::g_host->task_start(detail::g_self, str(kind), str(dedupe_key),
+                                            str(input.dump()), task.get(), err.get());
+    if (rc != MG_OK && rc != MG_ERR_CONFLICT)
+        throw std::runtime_error("the task could not start: " + err.data);
+    return {rc == MG_OK, modelgate::sdk::parse_json(task.data)};
+}
+
+inline std::optional<json> Host::task(int64_t id) const {
+    require(detail::host_has_1_2(), "task");
+    StringSink task;
+    if (detail::g_host->task_get(detail::g_self, id, task.get()) != MG_OK) return std::nullopt;
+    return modelgate::sdk::parse_json(task.data);
+}
+
+inline json Host::tasks(std::string_view kind, int limit) const {
+    require(detail::host_has_1_2(), "tasks");
+    StringSink list;
+    if (detail::g_host->task_list(detail::g_self, str(kind), limit, list.get()) != MG_OK)
+        throw std::runtime_error("listing tasks failed (limit is 1 to 200)");
+    return modelgate::sdk::parse_json(list.data);
+}
+
+inline std::string Host::data_dir() const {
+    require(detail::host_has_1_2(), "data_dir");
+    std::string dir(view(detail::g_host->data_dir(detail::g_self)));
+    if (dir.empty()) throw std::runtime_error("the gateway could not create the data folder");
+    return dir;
+}
+
+}  // namespace modelgate::sdk
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop
