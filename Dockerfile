@@ -12,6 +12,7 @@ COPY CMakeLists.txt schema.sql ./
 COPY core core
 COPY sdk sdk
 COPY providers providers
+COPY plugins plugins
 COPY locales locales
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMODELGATE_BUILD_TESTS=OFF \
  && cmake --build build -j"$(nproc)" \

@@ -792,25 +792,32 @@ struct ProviderEntry {
 
 template <class Plugin>
 struct FeatureEntry {
-    static std::unique_ptr<Plugin>& instance() {
-        static std::unique_ptr<Plugin> p;
-        return p;
-    }
-    static Host& host() {
-        static Host h;
-        return h;
+    // One plugin object and one Host per init. A library stays loaded for the
+    // process's life, and a process may start a gateway more than once (tests
+    // do): each init gets a fresh Host, so routes are registered with the
+    // gateway that asks, and the objects of an earlier init stay alive for the
+    // handlers an earlier gateway may still hold.
+    struct Generation {
+        std::unique_ptr<Host> host = std::make_unique<Host>();
+        std::unique_ptr<Plugin> plugin;
+    };
+    static std::vector<Generation>& generations() {
+        static std::vector<Generation> g;
+        return g;
     }
     static int32_t init(mg_plugin_handle*, mg_str config_json, const mg_sink* err) noexcept {
         return guarded(err, "init", [&] {
             json config = modelgate::sdk::parse_json(view(config_json));
             if (!config.is_object()) config = json::object();
-            instance() = std::make_unique<Plugin>();
-            instance()->init(host(), config);
+            auto& g = generations().emplace_back();
+            g.plugin = std::make_unique<Plugin>();
+            g.plugin->init(*g.host, config);
         });
     }
     static void shutdown(mg_plugin_handle*) noexcept {
         guarded(nullptr, "shutdown", [&] {
-            if (instance()) instance()->shutdown();
+            if (!generations().empty() && generations().back().plugin)
+                generations().back().plugin->shutdown();
         });
     }
     static const mg_feature_vtable* vtable() {
