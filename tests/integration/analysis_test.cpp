@@ -192,10 +192,30 @@ TEST_P(AnalysisTest, ModelsAreListedAndBadInputIsRefused) {
     EXPECT_EQ(models["default"], "acme/gpt-4o-mini");  // no preferred provider: the first bound
     EXPECT_EQ(gw->admin("POST", "/admin/api/logs/errors/analyze", {{"model", "no-slash"}}).status,
               400);
+    EXPECT_EQ(gw->admin("POST", "/admin/api/logs/errors/analyze", {{"model", 7}}).status, 400);
+    EXPECT_EQ(gw->admin("POST", "/admin/api/logs/errors/analyze", json::array()).status, 400);
     auto none = gw->admin("GET", "/admin/api/logs/errors/analyze").json();
     EXPECT_EQ(none["source"], "unavailable");
     EXPECT_NE(none["fallback_markdown"].get<std::string>().find("No call failed today"),
               std::string::npos);
+}
+
+TEST_P(AnalysisTest, AReportWhoseInstanceStoppedReadsAsFailed) {
+    fail_calls(4);
+    mode = Mode::slow;
+    auto started = analyze({{"model", "acme/gpt-4o-mini"}});
+    int64_t task = started["report"]["task_id"];
+    // As if the instance writing it had died: its task is abandoned.
+    gw->app().database().with_session([&](soci::session& s) {
+        s << "UPDATE plugin_tasks SET status = 'abandoned', error = 'the gateway instance "
+             "running it stopped' WHERE id = :id",
+            soci::use(task);
+    });
+    auto report = gw->admin("GET", "/admin/api/logs/errors/analyze").json();
+    EXPECT_EQ(report["status"], "failed") << report.dump();
+    EXPECT_EQ(report["source"], "unavailable");
+    EXPECT_NE(report["error"].get<std::string>().find("stopped"), std::string::npos);
+    EXPECT_TRUE(report.contains("fallback_markdown"));
 }
 
 TEST_P(AnalysisTest, SwitchedOffOrAbsentTheRoutesAre404) {

@@ -202,13 +202,23 @@ class AnalysisPlugin : public modelgate::sdk::FeaturePlugin {
                          summary.dump(), now, empty ? json(now) : json(nullptr)}));
         int64_t id = inserted[0].integer("id");
         if (!empty) {
-            auto task = host_->start_task("error-report", d.date + ":" + locale,
-                                          {{"report_id", id},
-                                           {"date", d.date},
-                                           {"from", d.from},
-                                           {"to", d.to},
-                                           {"locale", locale},
-                                           {"model", model}});
+            Host::TaskStart task;
+            try {
+                task = host_->start_task("error-report", d.date + ":" + locale,
+                                         {{"report_id", id},
+                                          {"date", d.date},
+                                          {"from", d.from},
+                                          {"to", d.to},
+                                          {"locale", locale},
+                                          {"model", model}});
+            } catch (const std::exception& e) {
+                // No task (the gateway is busy or stopping): the row says so.
+                host_->query(
+                    "UPDATE analysis_reports SET status = 'failed', source = 'unavailable', "
+                    "error = :1, finished_at = :2 WHERE id = :3",
+                    json::array({std::string(e.what()).substr(0, 2000), now, id}));
+                return {{"summary", summary}, {"report", report_json(id, false)}};
+            }
             if (!task.started) {
                 // One is being written: this request's row is not needed.
                 host_->query("DELETE FROM analysis_reports WHERE id = :1", json::array({id}));
@@ -363,6 +373,16 @@ class AnalysisPlugin : public modelgate::sdk::FeaturePlugin {
         if (rs.empty()) return nullptr;
         const auto r = rs[0];
         std::string status = r.text("status");
+        std::optional<std::string> error = r.optional_text("error");
+        if ((status == "pending" || status == "running") && r.optional_integer("task_id")) {
+            // Its task ended without writing the row: its instance stopped.
+            auto task = host_->task(*r.optional_integer("task_id"));
+            if (task && (*task)["status"] != "running") {
+                status = "failed";
+                error = (*task)["error"].is_string() ? (*task)["error"].get<std::string>()
+                                                     : "the report's task ended without a report";
+            }
+        }
         std::string source = status == "success"  ? r.text("source")
                              : status == "failed" ? "unavailable"
                                                   : "pending";
@@ -376,7 +396,7 @@ class AnalysisPlugin : public modelgate::sdk::FeaturePlugin {
             {"model_used",
              r.optional_text("model_used") ? json(*r.optional_text("model_used")) : json()},
             {"markdown", r.optional_text("markdown") ? json(*r.optional_text("markdown")) : json()},
-            {"error", r.optional_text("error") ? json(*r.optional_text("error")) : json()},
+            {"error", error ? json(*error) : json()},
             {"task_id",
              r.optional_integer("task_id") ? json(*r.optional_integer("task_id")) : json()},
             {"created_at", r.text("created_at")},
@@ -402,6 +422,11 @@ class AnalysisPlugin : public modelgate::sdk::FeaturePlugin {
         if (!body.is_object())
             return HttpResponse::json_body(
                 error_body("The body must be a JSON object.", "invalid_json"), 400);
+        for (const char* field : {"model", "language"}) {
+            if (body.contains(field) && !body[field].is_string())
+                return HttpResponse::json_body(
+                    error_body(std::string(field) + " must be a string.", "invalid_value"), 400);
+        }
         std::string model = body.value("model", "");
         if (!model.empty() && model.find('/') == std::string::npos)
             return HttpResponse::json_body(
