@@ -218,6 +218,10 @@ void ProxyService::handle_model(http::Request& request, const http::ResponderPtr
 
 int ProxyService::internal_call(const InternalCaller& who, std::string_view request_json,
                                 std::string& response, std::string& error) {
+    if (stopping_.load()) {
+        error = "the gateway is shutting down";
+        return -1;
+    }
     auto snap = config_.current();
     Caller caller;
     caller.key_id = who.key_id;
@@ -241,11 +245,21 @@ int ProxyService::internal_call(const InternalCaller& who, std::string_view requ
         call->start();
     }
     sink.reset();
-    if (who.timeout.count() > 0 && answer.wait_for(who.timeout) == std::future_status::timeout) {
-        // The caller stops waiting: the call ends as a client that went away.
-        if (call) call->on_client_gone();
-        error = "no answer within " + std::to_string(who.timeout.count()) + " ms";
-        return -1;
+    // Waits in short slices: a shutdown must not leave a plugin's task waiting
+    // out its whole timeout on a call the stopped loops will never end.
+    auto deadline = who.timeout.count() > 0 ? SteadyClock::now() + who.timeout : SteadyTime::max();
+    while (answer.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+        if (stopping_.load()) {
+            if (call) call->abort_for_shutdown();
+            error = "the gateway is shutting down";
+            return -1;
+        }
+        if (SteadyClock::now() >= deadline) {
+            // The caller stops waiting: the call ends as a client that went away.
+            if (call) call->on_client_gone();
+            error = "no answer within " + std::to_string(who.timeout.count()) + " ms";
+            return -1;
+        }
     }
     auto result = answer.get();
     response = std::move(result.body);
@@ -254,6 +268,7 @@ int ProxyService::internal_call(const InternalCaller& who, std::string_view requ
 }
 
 void ProxyService::abort_all() {
+    stopping_.store(true);
     for (auto& call : registry_.snapshot())
         call->abort_for_shutdown();
 }

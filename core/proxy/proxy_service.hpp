@@ -8,6 +8,7 @@
 // refusals included (those of unknown keys get only the metric).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -44,7 +45,7 @@ class ProxyService {
     // pipeline (routing, limits, logging). Blocks until the answer: call it from
     // worker threads only. Returns the HTTP status (or -1) and the body or error.
     // A call still running at the timeout is cancelled (its slot freed, its log
-    // row ended) and answers -1.
+    // row ended) and answers -1, and so does one the gateway's shutdown finds.
     int internal_call(const InternalCaller& who, std::string_view request_json,
                       std::string& response, std::string& error);
 
@@ -72,6 +73,7 @@ class ProxyService {
     TimerService& timers_;
     ProxyOptions options_;
     CallRegistry registry_;
+    std::atomic<bool> stopping_{false};  // abort_all ran: internal calls end at once
 };
 
 }  // namespace modelgate::core::proxy
