@@ -365,7 +365,7 @@ class AnalysisPlugin : public modelgate::sdk::FeaturePlugin {
 
     // ---- routes ----------------------------------------------------------
 
-    json report_json(int64_t id, bool with_summary) const {
+    json report_json(int64_t id, bool with_summary, bool again = false) const {
         auto rs = host_->query(
             "SELECT id, date, locale, seq, status, source, model_used, markdown, summary, error, "
             "task_id, created_at, finished_at FROM analysis_reports WHERE id = :1",
@@ -377,6 +377,10 @@ class AnalysisPlugin : public modelgate::sdk::FeaturePlugin {
         if ((status == "pending" || status == "running") && r.optional_integer("task_id")) {
             // Its task ended without writing the row: its instance stopped.
             auto task = host_->task(*r.optional_integer("task_id"));
+            // A task that ended after the row was read may have written it
+            // since: read the row once more before calling it lost.
+            if (task && (*task)["status"] != "running" && !again)
+                return report_json(id, with_summary, true);
             if (task && (*task)["status"] != "running") {
                 status = "failed";
                 error = (*task)["error"].is_string() ? (*task)["error"].get<std::string>()
