@@ -69,6 +69,12 @@ std::string locale_of(const HttpRequest& req, const json& body = json::object())
     return l.rfind("zh", 0) == 0 ? "zh" : "en";
 }
 
+// A nullable column as JSON: the value, or null.
+template <class T>
+json value_or_null(const std::optional<T>& v) {
+    return v ? json(*v) : json();
+}
+
 json error_body(const std::string& message, const std::string& code) {
     return {{"error", {{"message", message}, {"type", "invalid_request_error"}, {"code", code}}}};
 }
@@ -390,22 +396,18 @@ class AnalysisPlugin : public modelgate::sdk::FeaturePlugin {
         std::string source = status == "success"  ? r.text("source")
                              : status == "failed" ? "unavailable"
                                                   : "pending";
-        json j = {
-            {"id", r.integer("id")},
-            {"date", r.text("date")},
-            {"language", r.text("locale")},
-            {"seq", r.integer("seq")},
-            {"status", status},
-            {"source", source},
-            {"model_used",
-             r.optional_text("model_used") ? json(*r.optional_text("model_used")) : json()},
-            {"markdown", r.optional_text("markdown") ? json(*r.optional_text("markdown")) : json()},
-            {"error", error ? json(*error) : json()},
-            {"task_id",
-             r.optional_integer("task_id") ? json(*r.optional_integer("task_id")) : json()},
-            {"created_at", r.text("created_at")},
-            {"generated_at",
-             r.optional_text("finished_at") ? json(*r.optional_text("finished_at")) : json()}};
+        json j = {{"id", r.integer("id")},
+                  {"date", r.text("date")},
+                  {"language", r.text("locale")},
+                  {"seq", r.integer("seq")},
+                  {"status", status},
+                  {"source", source},
+                  {"model_used", value_or_null(r.optional_text("model_used"))},
+                  {"markdown", value_or_null(r.optional_text("markdown"))},
+                  {"error", error ? json(*error) : json()},
+                  {"task_id", value_or_null(r.optional_integer("task_id"))},
+                  {"created_at", r.text("created_at")},
+                  {"generated_at", value_or_null(r.optional_text("finished_at"))}};
         if (source == "unavailable") {
             // What the admin can read when no model wrote the report.
             json summary = modelgate::sdk::parse_json(r.optional_text("summary").value_or("{}"));
@@ -468,17 +470,13 @@ class AnalysisPlugin : public modelgate::sdk::FeaturePlugin {
             "analysis_reports ORDER BY date DESC, id DESC LIMIT 200");
         json out = json::array();
         for (const auto& r : rs)
-            out.push_back(
-                {{"id", r.integer("id")},
-                 {"date", r.text("date")},
-                 {"language", r.text("locale")},
-                 {"seq", r.integer("seq")},
-                 {"status", r.text("status")},
-                 {"model_used",
-                  r.optional_text("model_used") ? json(*r.optional_text("model_used")) : json()},
-                 {"generated_at", r.optional_text("finished_at")
-                                      ? json(*r.optional_text("finished_at"))
-                                      : json()}});
+            out.push_back({{"id", r.integer("id")},
+                           {"date", r.text("date")},
+                           {"language", r.text("locale")},
+                           {"seq", r.integer("seq")},
+                           {"status", r.text("status")},
+                           {"model_used", value_or_null(r.optional_text("model_used"))},
+                           {"generated_at", value_or_null(r.optional_text("finished_at"))}});
         return HttpResponse::json_body({{"reports", out}});
     }
 
