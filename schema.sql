@@ -493,6 +493,8 @@ CREATE INDEX idx_request_logs_history_status ON request_logs_history (status);
 -- The logs query's key_name filter: the exact name over a time range.
 CREATE INDEX idx_request_logs_key_name ON request_logs (api_key_name, created_at);
 CREATE INDEX idx_request_logs_history_key_name ON request_logs_history (api_key_name, created_at);
+-- One key's hourly rows over a period (its model recommendations).
+CREATE INDEX idx_hourly_stats_key ON hourly_stats (api_key_id, date);
 
 -- The versions of each feature plugin's own migrations applied to this
 -- database (the SDK's migrate service).

@@ -57,8 +57,25 @@ void AdminApi::reload() {
     }
 }
 
+namespace {
+
+std::vector<std::string> path_segments(std::string_view path) {
+    std::vector<std::string> out;
+    std::size_t start = 1;
+    while (start <= path.size()) {
+        std::size_t end = path.find('/', start);
+        if (end == std::string_view::npos) end = path.size();
+        out.emplace_back(path.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
 void AdminApi::route(http::Router& router, const std::string& method, const std::string& pattern,
                      AdminHandler handler, bool public_route) {
+    if (method == "GET") internal_gets_.push_back({path_segments(pattern), handler});
     http::RouteOptions options;
     options.max_body = kMaxAdminBodyBytes;
     if (!public_route) {
@@ -106,6 +123,57 @@ void AdminApi::route(http::Router& router, const std::string& method, const std:
             }
         },
         std::move(options));
+}
+
+AdminResponse AdminApi::internal_get(std::string_view target, const std::string& caller) {
+    std::size_t q = target.find('?');
+    std::string_view path = target.substr(0, q);
+    AdminResponse not_found = AdminResponse::error(make_error(
+        ErrorCode::not_found, "No GET route of the admin API serves this path.", "not_found"));
+    if (path.empty() || path.front() != '/' || path.size() > 2048) return not_found;
+    std::vector<std::string> segments = path_segments(path);
+    // The route with the most literal segments wins, as in the router.
+    const InternalGet* best = nullptr;
+    int best_literals = -1;
+    for (const auto& r : internal_gets_) {
+        if (r.segments.size() != segments.size()) continue;
+        int literals = 0;
+        bool match = true;
+        for (std::size_t i = 0; i < segments.size() && match; ++i) {
+            const std::string& p = r.segments[i];
+            if (!p.empty() && p.front() == '{') {
+                match = !segments[i].empty();
+            } else {
+                match = p == segments[i];
+                ++literals;
+            }
+        }
+        if (match && literals > best_literals) {
+            best = &r;
+            best_literals = literals;
+        }
+    }
+    if (best == nullptr) return not_found;
+
+    AdminRequest req;
+    req.method = "GET";
+    req.path = std::string(path);
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+        const std::string& p = best->segments[i];
+        if (!p.empty() && p.front() == '{') req.params[p.substr(1, p.size() - 2)] = segments[i];
+    }
+    http::Request parsed;
+    if (q != std::string_view::npos) parsed.query = std::string(target.substr(q + 1));
+    req.query = parsed.query_params();
+    req.admin_user = caller;
+    req.lang = "en";
+    try {
+        return best->handler(req);
+    } catch (const std::exception& e) {
+        MG_ERROR("admin", "internal GET " << path << " for " << caller << " failed: " << e.what());
+        return AdminResponse::error(
+            make_error(ErrorCode::internal, "Internal error", "internal_error"));
+    }
 }
 
 void AdminApi::translate(AdminResponse& resp, const std::string& lang) const {

@@ -105,6 +105,11 @@ class AdminApi {
     void register_routes(http::Router& router);
     // Ends the live statistics streams (at shutdown, before the workers stop).
     void stop() { stopping_ = true; }
+    // A GET of the admin API made in-process on behalf of `caller` (a feature
+    // plugin's api_get: "plugin:<id>"), with no session: `target` is a path
+    // below the base path with its query. Runs the handler on this thread (it
+    // may block). 404 for a path no GET route of the admin API serves.
+    AdminResponse internal_get(std::string_view target, const std::string& caller);
 
   private:
     // Registers a handler that runs on the worker pool, behind the session check
@@ -157,6 +162,7 @@ class AdminApi {
     AdminResponse list_all_bindings(AdminRequest& req);
     AdminResponse update_provider_key(AdminRequest& req);
     AdminResponse delete_provider_key(AdminRequest& req);
+    AdminResponse key_recommendations(AdminRequest& req);
     AdminResponse stats_overview(AdminRequest& req);
     AdminResponse stats_trend(AdminRequest& req);
     AdminResponse slow_requests(AdminRequest& req);
@@ -175,6 +181,13 @@ class AdminApi {
     Status apply_default_key(int64_t provider_id, const nlohmann::json& body);
 
     AdminContext ctx_;
+    // The GET routes internal_get() serves: a path's segments ("{name}" for
+    // a parameter) and the handler. Filled by route() before the server starts.
+    struct InternalGet {
+        std::vector<std::string> segments;
+        AdminHandler handler;
+    };
+    std::vector<InternalGet> internal_gets_;
     std::atomic<bool> stopping_{false};
     std::atomic<int> live_streams_{0};
     std::mutex public_mu_;  // the cached /api/public/stats answer

@@ -5,6 +5,7 @@
 
 #include "admin/admin_api.hpp"
 #include "admin/fields.hpp"
+#include "stats/recommendations.hpp"
 #include "util/log.hpp"
 #include "util/time.hpp"
 
@@ -99,10 +100,36 @@ void AdminApi::register_stats(http::Router& router) {
         (*r)["name"] = key.value()->name;
         return AdminResponse::ok(std::move(r.value()));
     });
+    route(router, "GET", "/admin/api/keys/{id}/recommendations",
+          [this](AdminRequest& req) { return key_recommendations(req); });
     register_log_views(router);
     route(
         router, "GET", "/api/public/stats", [this](AdminRequest&) { return public_stats(); }, true);
     register_live_stream(router);
+}
+
+AdminResponse AdminApi::key_recommendations(AdminRequest& req) {
+    auto period = stats::parse_period(req.query_value("period", "day"));
+    if (!period || *period == stats::Period::year)
+        return AdminResponse::error(invalid_query("period must be day, week or month"));
+    auto top = req.int_query("top", 5, 1, 50);
+    if (!top) return AdminResponse::error(top.error());
+    auto snapshot = ctx_.cache.current();
+    const KeyRuntime* key = snapshot->find_key_by_id(req.id_param("id"));
+    if (key == nullptr)
+        return AdminResponse::error(
+            make_error(ErrorCode::not_found, "No such API key", "not_found"));
+    std::vector<stats::Candidate> candidates;
+    for (const auto& b : snapshot->bindings) {
+        if (!key->may_use(b.id)) continue;
+        candidates.push_back({b.provider_name, b.public_name, b.upstream_model, b.display_name,
+                              b.max_tokens, b.thinking});
+    }
+    auto r = stats::key_recommendations(ctx_.stats, key->id, *period, candidates,
+                                        static_cast<std::size_t>(*top));
+    if (!r) return AdminResponse::error(r.error());
+    (*r)["name"] = key->name;
+    return AdminResponse::ok(std::move(r.value()));
 }
 
 AdminResponse AdminApi::stats_overview(AdminRequest&) {

@@ -219,7 +219,11 @@ void App::start_scheduler_and_features() {
     register_stats_jobs();
     feature_host_ = std::make_unique<features::HostServices>(features::HostDeps{
         server_state_->router, *cache_, *admin_auth_, *workers_, *db_, *scheduler_, *proxy_,
-        catalogs_, *secrets_, config_.data_dir, config_.base_path, *tasks_});
+        catalogs_, *secrets_, config_.data_dir, config_.base_path, *tasks_, *loop_,
+        [this](std::string_view target, const std::string& caller) {
+            admin::AdminResponse r = admin_api_->internal_get(target, caller);
+            return std::pair<int, std::string>{r.status, r.body.dump()};
+        }});
     // Plugins migrate their tables in init (and older ones create them there,
     // where "CREATE TABLE IF NOT EXISTS" races on PostgreSQL when two instances
     // start together): one instance at a time.
@@ -592,6 +596,7 @@ void App::stop() {
     proxy_->registry().wait_empty(std::chrono::seconds(5));
     scheduler_->stop();
     tasks_->stop();  // plugins' tasks end (their LLM calls were just ended)
+    if (feature_host_) feature_host_->stop();  // plugins' fetch callbacks
     admin_api_->stop();
     workers_->stop();
     cpu_->stop();

@@ -269,6 +269,8 @@ void ConfigCache::add_bindings(Snapshot& snap, const Rows& rows) {
             rt.multimodal = m->second->is_multimodal;
             rt.max_tokens = m->second->max_tokens;
             rt.context_length = m->second->context_length;
+            rt.display_name = m->second->display_name.value_or("");
+            rt.thinking = m->second->thinking_enabled;
         }
         snap.bindings.push_back(std::move(rt));
     }

@@ -48,6 +48,8 @@ struct BindingRuntime {
     std::string provider_name;
     std::string public_name;     // what /v1/models advertises after "provider/"
     std::string upstream_model;  // models.name, sent upstream
+    std::string display_name;    // models.display_name ("" when none)
+    bool thinking = false;       // models.thinking_enabled
     bool multimodal = false;
     int max_tokens = 0;
     int context_length = 0;

@@ -173,10 +173,12 @@ int32_t HostServices::register_route(const std::string& plugin_id, std::string_v
                 }
                 std::string headers = modelgate::sdk::headers::write(req->headers);
                 using modelgate::sdk::str;
-                mg_http_request r{sizeof(mg_http_request), str(req->method), str(req->path),
-                                  str(req->query),         str(headers),     str(req->body),
-                                  str(req->client_ip),     str(admin_user),  key_id,
-                                  str(key_name),           str(d->base_path)};
+                RouteCall call;
+                call.responder = responder;
+                mg_http_request r{sizeof(mg_http_request), str(req->method),  str(req->path),
+                                  str(req->query),         str(headers),      str(req->body),
+                                  str(req->client_ip),     str(admin_user),   key_id,
+                                  str(key_name),           str(d->base_path), &call};
                 modelgate::sdk::StringSink content_type, out_headers, body;
                 mg_http_response resp{sizeof(mg_http_response), 200, content_type.get(),
                                       out_headers.get(), body.get()};
@@ -185,6 +187,14 @@ int32_t HostServices::register_route(const std::string& plugin_id, std::string_v
                     rc = fn(user, &r, &resp);
                 } catch (...) {
                     rc = MG_ERR_INTERNAL;
+                }
+                if (call.streamed.load()) {
+                    // The plugin answers through its stream.
+                    if (rc != MG_OK)
+                        MG_ERROR("plugins", plugin_id << " route " << req->path
+                                                      << " failed with status " << rc
+                                                      << " after opening its stream");
+                    return;
                 }
                 if (rc != MG_OK) {
                     MG_ERROR("plugins",
@@ -576,6 +586,42 @@ int32_t HostServices::task_list(const std::string& plugin_id, std::string_view k
     if (!r) return MG_ERR_INVALID;
     tasks_json = r->dump();
     return MG_OK;
+}
+
+mg_stream* HostServices::stream_open(const mg_http_request* request, int32_t status,
+                                     std::string_view content_type, std::string_view headers) {
+    if (request == nullptr || !MG_HAS_FIELD(request, mg_http_request, host_call) ||
+        request->host_call == nullptr)
+        return nullptr;
+    return open_stream(*static_cast<RouteCall*>(request->host_call), status, content_type, headers);
+}
+
+int32_t HostServices::http_fetch(const std::string& plugin_id, std::string_view request_json,
+                                 mg_fetch_fn done, void* user, std::string& err) {
+    if (done == nullptr) {
+        err = "done is required";
+        return MG_ERR_INVALID;
+    }
+    bool started = start_fetch(
+        d_.loops.next(), io_, request_json, d_.config.current()->user_agent,
+        [done, user](FetchAnswer a) {
+            using modelgate::sdk::str;
+            done(user, a.status, str(a.headers), str(a.body), str(a.error));
+        },
+        err);
+    if (!started) MG_WARN("plugins", plugin_id << ": http_fetch refused: " << err);
+    return started ? MG_OK : MG_ERR_INVALID;
+}
+
+int32_t HostServices::api_get(const std::string& plugin_id, std::string_view target,
+                              std::string& body) {
+    if (!d_.admin_get) {
+        body = R"({"error":{"message":"The admin API is not available.","code":"not_found"}})";
+        return 404;
+    }
+    auto [status, json] = d_.admin_get(target, "plugin:" + plugin_id);
+    body = std::move(json);
+    return status;
 }
 
 }  // namespace modelgate::core::features

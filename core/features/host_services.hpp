@@ -4,12 +4,14 @@
 // named here; app/ creates the parts and hands them over.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 
 #include "auth/admin_auth.hpp"
 #include "domain/config_cache.hpp"
 #include "features/i18n.hpp"
+#include "features/plugin_io.hpp"
 #include "features/scheduler.hpp"
 #include "features/tasks.hpp"
 #include "http/router.hpp"
@@ -37,6 +39,11 @@ struct HostDeps {
     std::string data_dir;              // the gateway's; plugins get <data_dir>/plugins/<id>
     std::string base_path;
     TaskRunner& tasks;
+    upstream::UpstreamPool& loops;  // plugins' outbound HTTP
+    // The admin API's GET routes, in-process (app/ connects admin/): the
+    // status and the JSON body of `target` read by `caller`.
+    std::function<std::pair<int, std::string>(std::string_view target, const std::string& caller)>
+        admin_get;
 };
 
 // Bounds of what a plugin hands the SQL services.
@@ -95,6 +102,21 @@ class HostServices final : public plugins::FeatureServices {
     int32_t task_list(const std::string& plugin_id, std::string_view kind, int32_t limit,
                       std::string& tasks_json) override;
 
+    int32_t api_get(const std::string& plugin_id, std::string_view target,
+                    std::string& body) override;
+    mg_stream* stream_open(const mg_http_request* request, int32_t status,
+                           std::string_view content_type, std::string_view headers) override;
+    int32_t stream_write(mg_stream* stream, std::string_view bytes) override {
+        return write_stream(stream, bytes);
+    }
+    void stream_close(mg_stream* stream) override { close_stream(stream); }
+    int32_t http_fetch(const std::string& plugin_id, std::string_view request_json,
+                       mg_fetch_fn done, void* user, std::string& err) override;
+
+    // Ends the threads that run plugins' http_fetch callbacks, after what is
+    // queued (at shutdown, once the upstream loops and the tasks have stopped).
+    void stop() { io_.stop(); }
+
     // Routes, jobs and migrations are accepted only while plugins initialise:
     // the router and the scheduler's task list are then read without locks.
     void close_registrations() { open_ = false; }
@@ -104,6 +126,9 @@ class HostServices final : public plugins::FeatureServices {
     // False (and logged) once registrations are closed.
     bool registering(const std::string& plugin_id, const char* what) const;
     HostDeps d_;
+    // http_fetch callbacks: never a network thread, and not the workers or the
+    // task pool, whose threads may be waiting for a fetch themselves.
+    ThreadPool io_{2, "plugin-io"};
     std::atomic<bool> open_{true};
     std::mutex dirs_mu_;
     std::map<std::string, std::string> dirs_;

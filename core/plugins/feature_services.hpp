@@ -50,6 +50,15 @@ class FeatureServices {
     virtual int32_t task_get(const std::string& plugin_id, int64_t id, std::string& task_json) = 0;
     virtual int32_t task_list(const std::string& plugin_id, std::string_view kind, int32_t limit,
                               std::string& tasks_json) = 0;
+    // ABI 1.3: the status of a GET of the admin API; its JSON body in `body`.
+    virtual int32_t api_get(const std::string& plugin_id, std::string_view target,
+                            std::string& body) = 0;
+    virtual mg_stream* stream_open(const mg_http_request* request, int32_t status,
+                                   std::string_view content_type, std::string_view headers) = 0;
+    virtual int32_t stream_write(mg_stream* stream, std::string_view bytes) = 0;
+    virtual void stream_close(mg_stream* stream) = 0;
+    virtual int32_t http_fetch(const std::string& plugin_id, std::string_view request_json,
+                               mg_fetch_fn done, void* user, std::string& err) = 0;
     // Removes every route and job the plugin registered (its init failed).
     virtual void withdraw(const std::string& plugin_id) = 0;
 };

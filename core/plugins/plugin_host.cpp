@@ -245,6 +245,45 @@ int32_t host_task_list(mg_plugin_handle* self, mg_str kind, int32_t limit,
     });
 }
 
+int32_t host_api_get(mg_plugin_handle* self, mg_str target, const mg_sink* body) noexcept {
+    return with_services(self, "api_get", int32_t{500}, [&](FeatureServices& s) {
+        std::string out;
+        int32_t status = s.api_get(self->id, view(target), out);
+        append(body, out);
+        return status;
+    });
+}
+
+mg_stream* host_stream_open(mg_plugin_handle* self, const mg_http_request* request, int32_t status,
+                            mg_str content_type, mg_str headers) noexcept {
+    return with_services(
+        self, "stream_open", static_cast<mg_stream*>(nullptr), [&](FeatureServices& s) {
+            return s.stream_open(request, status, view(content_type), view(headers));
+        });
+}
+
+int32_t host_stream_write(mg_plugin_handle* self, mg_stream* stream, mg_str bytes) noexcept {
+    return with_services(self, "stream_write", int32_t{MG_ERR_GONE},
+                         [&](FeatureServices& s) { return s.stream_write(stream, view(bytes)); });
+}
+
+void host_stream_close(mg_plugin_handle* self, mg_stream* stream) noexcept {
+    with_services(self, "stream_close", 0, [&](FeatureServices& s) {
+        s.stream_close(stream);
+        return 0;
+    });
+}
+
+int32_t host_http_fetch(mg_plugin_handle* self, mg_str request, mg_fetch_fn done, void* user,
+                        const mg_sink* err) noexcept {
+    return with_services(self, "http_fetch", int32_t{MG_ERR_INTERNAL}, [&](FeatureServices& s) {
+        std::string e;
+        int32_t rc = s.http_fetch(self->id, view(request), done, user, e);
+        append(err, e);
+        return rc;
+    });
+}
+
 const mg_host_api kHostApi = {sizeof(mg_host_api),
                               MG_ABI_MAJOR,
                               MG_ABI_MINOR,
@@ -267,7 +306,12 @@ const mg_host_api kHostApi = {sizeof(mg_host_api),
                               &host_task_start,
                               &host_task_progress,
                               &host_task_get,
-                              &host_task_list};
+                              &host_task_list,
+                              &host_api_get,
+                              &host_stream_open,
+                              &host_stream_write,
+                              &host_stream_close,
+                              &host_http_fetch};
 
 }  // namespace
 

@@ -176,9 +176,17 @@ void UpstreamLoop::stop() {
 void UpstreamLoop::submit(std::shared_ptr<Job> job) {
     {
         std::lock_guard lock(mu_);
-        commands_.push_back({Command::Kind::submit, std::move(job)});
+        if (!closed_) {
+            commands_.push_back({Command::Kind::submit, std::move(job)});
+            job = nullptr;
+        }
     }
-    wake();
+    if (job == nullptr) {
+        wake();
+        return;
+    }
+    // The loop has stopped: the job ends here, as a running one did.
+    job->on_finished(Outcome::cancelled, "gateway shutting down");
 }
 
 void UpstreamLoop::cancel(const std::shared_ptr<Job>& job) {
@@ -447,7 +455,12 @@ void UpstreamLoop::run() {
             last_check = now;
         }
     }
-    // Stopping: whatever is still running is cancelled, and its owner is told.
+    // Stopping: whatever is still running is cancelled, and its owner is told;
+    // jobs submitted from now on end at once (submit()).
+    {
+        std::lock_guard lock(mu_);
+        closed_ = true;
+    }
     drain_commands();
     std::vector<Transfer*> left;
     for (auto& [id, t] : transfers_)

@@ -39,6 +39,8 @@ class UpstreamLoop {
     // Cancels every transfer (their on_finished runs with `cancelled`) and joins.
     void stop();
 
+    // Hands a job to the loop; once the loop has stopped, the job's
+    // on_finished runs at once, on the caller's thread, with `cancelled`.
     void submit(std::shared_ptr<Job> job);
     void cancel(const std::shared_ptr<Job>& job);
     void resume(const std::shared_ptr<Job>& job);
@@ -76,6 +78,7 @@ class UpstreamLoop {
     std::atomic<bool> running_{false};
     std::mutex mu_;
     std::vector<Command> commands_;
+    bool closed_ = false;  // the loop has ended (under mu_)
     std::unordered_map<uint64_t, std::unique_ptr<Transfer>> transfers_;  // loop thread only
     std::vector<CURL*> spare_easy_;                                      // loop thread only
     uint64_t next_id_ = 1;

@@ -331,13 +331,13 @@ TEST_P(AdminApiTest, PluginsAreListed) {
     auto r = gw->admin("GET", "/admin/api/plugins");
     ASSERT_EQ(r.status, 200);
     auto j = r.json();
-    EXPECT_EQ(j["host_abi"], "1.2");
+    EXPECT_EQ(j["host_abi"], "1.3");
     bool openai = false;
     for (const auto& p : j["loaded"]) {
         if (p["id"] == "openai") {
             openai = true;
             EXPECT_EQ(p["kind"], "provider");
-            EXPECT_EQ(p["abi"], "1.2");
+            EXPECT_EQ(p["abi"], "1.3");
             EXPECT_FALSE(p["version"].get<std::string>().empty());
         }
     }

@@ -1,4 +1,4 @@
-// The feature SDK of ABI 1.2 end to end, on SQLite and PostgreSQL, through the
+// The feature SDK (ABI 1.2 and 1.3) end to end, on SQLite and PostgreSQL, through the
 // kit plugin (tests/plugins/feature_kit.cpp) loaded by a real gateway:
 // migrations applied once and upgraded, refused when misnamed or newer than the
 // plugin; transactions all or nothing with typed rows; {name} routes; the base
@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 #include <soci/soci.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 
 #include "integration/fixture.hpp"
 
@@ -164,6 +167,155 @@ TEST_P(FeatureSdkTest, RoutesHaveParametersTheBasePathAndNoLateRegistrations) {
     EXPECT_NE(late.json()["refused"].get<std::string>().find("could not be registered"),
               std::string::npos);
     EXPECT_EQ(http_request("GET", gw->url("/plugins/kit/too-late")).status, 404);
+}
+
+TEST_P(FeatureSdkTest, ThePluginReadsTheAdminApiInProcess) {
+    auto url_encode = [](const std::string& s) {
+        std::string out;
+        for (unsigned char c : s) {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", c);
+            out += std::isalnum(c) || c == '/' || c == '-' ? std::string(1, char(c)) : buf;
+        }
+        return out;
+    };
+    auto read = [&](const std::string& target) {
+        auto r = gw->admin("GET", "/plugins/kit/api?target=" + url_encode(target));
+        EXPECT_EQ(r.status, 200) << r.body;
+        return r.json();
+    };
+    auto keys = read("/admin/api/keys");
+    EXPECT_EQ(keys["status"], 200);
+    ASSERT_EQ(keys["body"]["api_keys"].size(), 1u);
+    EXPECT_EQ(keys["body"]["api_keys"][0]["name"], "alice");
+    // Path parameters, the query, and a literal route over a pattern.
+    auto one = read("/admin/api/providers/" + std::to_string(provider));
+    EXPECT_EQ(one["status"], 200);
+    EXPECT_EQ(one["body"]["name"], "acme");
+    EXPECT_EQ(read("/admin/api/stats/period?period=week")["body"]["period"], "week");
+    auto bad = read("/admin/api/stats/period?period=decade");
+    EXPECT_EQ(bad["status"], 400);
+    EXPECT_EQ(bad["body"]["error"]["code"], "invalid_query");
+    // Unknown paths and keys, and paths that only other methods serve.
+    EXPECT_EQ(read("/admin/api/keys/999999")["status"], 404);
+    EXPECT_EQ(read("/admin/api/nothing/here")["status"], 404);
+    EXPECT_EQ(read("/admin/api/auth/login")["status"], 404);
+    EXPECT_EQ(read("admin/api/keys")["status"], 404);
+    EXPECT_EQ(read("")["status"], 404);
+}
+
+TEST_P(FeatureSdkTest, ARouteAnswersWithServerSentEvents) {
+    auto r = http_request("GET", gw->url("/gw/plugins/kit/events?n=3"));
+    ASSERT_EQ(r.status, 200) << r.body;  // the handler's own 500 answer is ignored
+    EXPECT_EQ(r.header("content-type"), "text/event-stream");
+    EXPECT_EQ(r.header("cache-control"), "no-cache");
+    EXPECT_EQ(r.body,
+              "event: tick\nid: 1\ndata: tick 1\ndata: line two\n\n"
+              "event: tick\nid: 2\ndata: tick 2\ndata: line two\n\n"
+              "event: tick\nid: 3\ndata: tick 3\ndata: line two\n\n");
+    // An empty stream is a valid answer too.
+    auto none = http_request("GET", gw->url("/plugins/kit/events?n=0"));
+    EXPECT_EQ(none.status, 200);
+    EXPECT_EQ(none.body, "");
+}
+
+TEST_P(FeatureSdkTest, AStreamWrittenFromAPluginThreadEndsWhenTheClientLeaves) {
+    auto r = http_request("GET", gw->url("/plugins/kit/events/endless"), "", {}, 400);
+    EXPECT_NE(r.body.find("data: tick 1\n\n"), std::string::npos) << r.body << r.error;
+    json end;
+    ASSERT_TRUE(eventually(
+        [&] {
+            end = http_request("GET", gw->url("/plugins/kit/events/end")).json();
+            return end.contains("gone");
+        },
+        std::chrono::seconds(10)));
+    EXPECT_TRUE(end["gone"].get<bool>()) << end.dump();
+    EXPECT_GT(end["sent"].get<int>(), 0);
+    EXPECT_LT(end["sent"].get<int>(), 500) << "the writer learnt that the client left";
+}
+
+TEST_P(FeatureSdkTest, OutboundRequestsAnswerTimeOutAndStayBounded) {
+    std::atomic<bool> slow{false};
+    upstream->set_script([&](const FakeRequest& req, FakeExchange& ex) {
+        if (slow) upstream->wait_release(std::chrono::seconds(10));
+        ex.respond_json(req.path.find("missing") != std::string::npos ? 404 : 200,
+                        {{"method", req.method},
+                         {"path", req.path},
+                         {"body", req.body},
+                         {"agent", req.header("user-agent")},
+                         {"token", req.header("x-token")},
+                         {"padding", std::string(2000, 'x')}});
+    });
+    auto fetch = [&](const json& body) {
+        auto r = gw->admin("POST", "/plugins/kit/fetch", body);
+        EXPECT_TRUE(r.status == 200 || r.status == 400) << r.body;
+        return r.json();
+    };
+    std::string base = upstream->base_url();
+    auto get = fetch({{"url", base + "/things?x=1"}});
+    ASSERT_EQ(get["status"], 200) << get.dump();
+    EXPECT_EQ(get["content_type"], "application/json");
+    json echoed = json::parse(get["body"].get<std::string>());
+    EXPECT_EQ(echoed["method"], "GET");
+    EXPECT_EQ(echoed["path"], "/v1/things?x=1");
+    EXPECT_EQ(echoed["agent"].get<std::string>().rfind("modelgate/", 0), 0u)
+        << "the gateway's outbound User-Agent by default";
+
+    auto post = fetch({{"method", "POST"},
+                       {"url", base + "/missing"},
+                       {"body", "hello"},
+                       {"headers", {{"X-Token", "t1"}, {"User-Agent", "kit/1"}}}});
+    EXPECT_EQ(post["status"], 404) << "an HTTP error is an answer";
+    json posted = json::parse(post["body"].get<std::string>());
+    EXPECT_EQ(posted["body"], "hello");
+    EXPECT_EQ(posted["token"], "t1");
+    EXPECT_EQ(posted["agent"], "kit/1");
+
+    auto small = fetch({{"url", base + "/things"}, {"max_response_bytes", 100}});
+    EXPECT_EQ(small["status"], 0);
+    EXPECT_EQ(small["error"], "too large");
+    EXPECT_EQ(small["body"], "");
+
+    slow = true;
+    auto late = fetch({{"url", base + "/things"}, {"timeout_ms", 300}});
+    EXPECT_EQ(late["status"], 0);
+    EXPECT_EQ(late["error"], "timeout");
+    upstream->release();
+    slow = false;
+
+    auto refused = fetch({{"url", "http://127.0.0.1:1/nothing"}, {"timeout_ms", 3000}});
+    EXPECT_EQ(refused["status"], 0);
+    EXPECT_FALSE(refused["error"].get<std::string>().empty());
+
+    for (const json& bad :
+         {json{{"url", "file:///etc/passwd"}}, json{{"url", "ftp://x/"}},
+          json{{"url", base}, {"method", "get me"}}, json{{"url", base}, {"timeout_ms", 700000}},
+          json{{"url", base}, {"max_response_bytes", 0}},
+          json{{"url", base}, {"headers", {{"Bad Name", "v"}}}},
+          json{{"url", base}, {"headers", {{"X-Split", "a\r\nInjected: 1"}}}}}) {
+        auto r = fetch(bad);
+        EXPECT_TRUE(r.contains("refused")) << bad.dump() << " -> " << r.dump();
+    }
+}
+
+TEST_P(FeatureSdkTest, OutboundRequestsRunConcurrentlyWithoutHoldingThreads) {
+    // The upstream answers only once four requests wait at the same time: one
+    // at a time, they would all time out.
+    std::mutex mu;
+    std::condition_variable cv;
+    int waiting = 0;
+    upstream->set_script([&](const FakeRequest&, FakeExchange& ex) {
+        std::unique_lock lock(mu);
+        ++waiting;
+        cv.notify_all();
+        bool all = cv.wait_for(lock, std::chrono::seconds(5), [&] { return waiting >= 4; });
+        lock.unlock();
+        ex.respond_json(all ? 200 : 504, json::object());
+    });
+    auto r = gw->admin("POST", "/plugins/kit/fetch-many",
+                       {{"url", upstream->base_url() + "/poll"}, {"n", 4}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["statuses"], json::parse("[200,200,200,200]"));
 }
 
 TEST_P(FeatureSdkTest, TheDailyJobIsInTheTaskListAtItsTime) {

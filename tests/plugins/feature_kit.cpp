@@ -1,12 +1,15 @@
-// A feature plugin that exercises the host services of ABI 1.2: versioned
+// A feature plugin that exercises the host services of ABI 1.2 and 1.3: versioned
 // migrations, statements in a transaction with typed rows, routes with {name}
 // segments and query parameters, the base path, a daily job, LLM calls with a
 // model list, a timeout and a key's attribution, sealed secrets and its data
 // folder. Its configuration picks the migrations it offers, so a test can
 // upgrade, downgrade and break them.
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <modelgate/sdk.hpp>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -107,6 +110,100 @@ class KitPlugin : public modelgate::sdk::FeaturePlugin {
             return HttpResponse::json_body(
                 {{"base_path", std::string(req.base_path)}, {"path", std::string(req.path)}});
         });
+        // The admin API read in-process (ABI 1.3): what api_get answered.
+        host.route("GET", "/plugins/kit/api", RouteAccess::admin, [this](const HttpRequest& req) {
+            auto r = host_->api_get(req.query_param("target").value_or(""));
+            return HttpResponse::json_body({{"status", r.status}, {"body", r.body}});
+        });
+        // Streamed answers (ABI 1.3): n events written in the handler; or events
+        // every 20 ms from a thread of the plugin's until the client leaves,
+        // which /events/end then reports.
+        host.route("GET", "/plugins/kit/events", RouteAccess::public_,
+                   [this](const HttpRequest& req) {
+                       auto stream = host_->open_stream(req, 200, "text/event-stream",
+                                                        {{"Cache-Control", "no-cache"}});
+                       int n = std::stoi(req.query_param("n").value_or("3"));
+                       for (int i = 1; i <= n; ++i)
+                           stream->event("tick " + std::to_string(i) + "\nline two", "tick",
+                                         std::to_string(i));
+                       stream->close();
+                       return HttpResponse::json_body({{"ignored", true}}, 500);
+                   });
+        host.route("GET", "/plugins/kit/events/endless", RouteAccess::public_,
+                   [this](const HttpRequest& req) {
+                       auto stream = host_->open_stream(req);
+                       std::lock_guard lock(threads_mu_);
+                       writers_.emplace_back([this, stream] {
+                           int sent = 0;
+                           auto w = modelgate::sdk::Stream::Write::ok;
+                           while (sent < 500 && !stopping_.load()) {
+                               w = stream->event("tick " + std::to_string(sent + 1));
+                               if (w == modelgate::sdk::Stream::Write::gone) break;
+                               if (w == modelgate::sdk::Stream::Write::ok) ++sent;
+                               std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                           }
+                           stream->close();
+                           std::lock_guard lock(threads_mu_);
+                           stream_end_ = {{"sent", sent},
+                                          {"gone", w == modelgate::sdk::Stream::Write::gone}};
+                       });
+                       return HttpResponse{};
+                   });
+        host.route("GET", "/plugins/kit/events/end", RouteAccess::public_,
+                   [this](const HttpRequest&) {
+                       std::lock_guard lock(threads_mu_);
+                       return HttpResponse::json_body(stream_end_);
+                   });
+        // Outbound HTTP (ABI 1.3): one request, waited for; or n at once.
+        host.route("POST", "/plugins/kit/fetch", RouteAccess::admin,
+                   [this](const HttpRequest& req) {
+                       json b = json::parse(req.body);
+                       modelgate::sdk::FetchRequest f;
+                       f.method = b.value("method", "GET");
+                       f.url = b.value("url", "");
+                       f.body = b.value("body", "");
+                       f.timeout_ms = b.value("timeout_ms", int64_t{30000});
+                       f.max_response_bytes = b.value("max_response_bytes", int64_t{8 << 20});
+                       json headers = b.value("headers", json::object());
+                       for (const auto& [name, value] : headers.items())
+                           f.headers.push_back({name, value.get<std::string>()});
+                       try {
+                           auto r = host_->fetch(f);
+                           return HttpResponse::json_body(
+                               {{"status", r.status},
+                                {"body", r.body},
+                                {"error", r.error},
+                                {"content_type", std::string(r.header("content-type"))}});
+                       } catch (const std::exception& e) {
+                           return HttpResponse::json_body({{"refused", e.what()}}, 400);
+                       }
+                   });
+        host.route("POST", "/plugins/kit/fetch-many", RouteAccess::admin,
+                   [this](const HttpRequest& req) {
+                       json b = json::parse(req.body);
+                       int n = b.value("n", 2);
+                       struct Pending {
+                           std::mutex mu;
+                           std::condition_variable cv;
+                           std::vector<int> statuses;
+                       };
+                       auto pending = std::make_shared<Pending>();
+                       for (int i = 0; i < n; ++i) {
+                           modelgate::sdk::FetchRequest f;
+                           f.url = b.value("url", "");
+                           f.timeout_ms = 10000;
+                           host_->fetch(f, [pending](modelgate::sdk::FetchResult r) {
+                               std::lock_guard lock(pending->mu);
+                               pending->statuses.push_back(r.status);
+                               pending->cv.notify_all();
+                           });
+                       }
+                       std::unique_lock lock(pending->mu);
+                       pending->cv.wait_for(lock, std::chrono::seconds(15), [&] {
+                           return static_cast<int>(pending->statuses.size()) == n;
+                       });
+                       return HttpResponse::json_body({{"statuses", pending->statuses}});
+                   });
         // After init the host refuses new routes: say what it answered.
         host.route("POST", "/plugins/kit/late", RouteAccess::admin, [this](const HttpRequest&) {
             std::string refused;
@@ -185,6 +282,24 @@ class KitPlugin : public modelgate::sdk::FeaturePlugin {
     }
 
     modelgate::sdk::Host* host_ = nullptr;
+    std::mutex threads_mu_;
+    std::vector<std::thread> writers_;
+    std::atomic<bool> stopping_{false};
+    json stream_end_ = json::object();
+
+  public:
+    ~KitPlugin() override { shutdown(); }
+    // The gateway stops: the writer threads end before the library may go.
+    void shutdown() override {
+        stopping_ = true;
+        std::vector<std::thread> writers;
+        {
+            std::lock_guard lock(threads_mu_);
+            writers.swap(writers_);
+        }
+        for (auto& t : writers)
+            if (t.joinable()) t.join();
+    }
 };
 
 MODELGATE_FEATURE_PLUGIN(

@@ -10,8 +10,8 @@
 
 #include "util/crypto.hpp"
 
-// sha256 of sdk/include/modelgate/abi.h for ABI 1.2.
-#define MODELGATE_ABI_HASH "569ff4bdbd2a152addd332b5ec9fde3297efb1fc37bee141a146e0ca3be9cf96"
+// sha256 of sdk/include/modelgate/abi.h for ABI 1.3.
+#define MODELGATE_ABI_HASH "bdfa6c7b25edd10cb456562dd6eed8848d0a8ae126c8c90b6ad48656090b7cb0"
 
 TEST(AbiContract, HeaderHashIsPinned) {
     std::ifstream in(std::string(MODELGATE_SOURCE_DIR) + "/sdk/include/modelgate/abi.h",
@@ -22,7 +22,7 @@ TEST(AbiContract, HeaderHashIsPinned) {
     EXPECT_EQ(modelgate::core::crypto::sha256_hex(ss.str()), MODELGATE_ABI_HASH)
         << "abi.h changed; see the comment at the top of this test";
     EXPECT_EQ(MG_ABI_MAJOR, 1);
-    EXPECT_EQ(MG_ABI_MINOR, 2);
+    EXPECT_EQ(MG_ABI_MINOR, 3);
 }
 
 TEST(AbiContract, FrozenPrefixOfTheDescriptor) {

@@ -31,12 +31,12 @@ std::string refusal(const std::string& name) {
 
 TEST(PluginLoader, RefusesAWrongAbiMajorPrecisely) {
     EXPECT_EQ(refusal("broken_abi_major"),
-              "built for ABI 2.1, host is 1.2 (the major version must match)");
+              "built for ABI 2.1, host is 1.3 (the major version must match)");
 }
 
 TEST(PluginLoader, RefusesANewerMinor) {
     EXPECT_EQ(refusal("broken_abi_minor"),
-              "built for ABI 1.9, host is 1.2 (needs a newer gateway)");
+              "built for ABI 1.10, host is 1.3 (needs a newer gateway)");
 }
 
 TEST(PluginLoader, RefusesALibraryWithoutTheEntrySymbol) {
@@ -150,7 +150,7 @@ TEST_F(PluginGatewayTest, StartsWithTheGoodPluginsAndListsTheRefusedOnes) {
         refused[std::filesystem::path(p["file"].get<std::string>()).stem()] = p["reason"];
     EXPECT_EQ(refused.size(), 8u) << j.dump(2);
     EXPECT_EQ(refused["broken_abi_major"],
-              "built for ABI 2.1, host is 1.2 (the major version must match)");
+              "built for ABI 2.1, host is 1.3 (the major version must match)");
     EXPECT_EQ(refused["broken_throwing_init"], "init failed: database of wisdom not found");
     // The throwing plugin's route was withdrawn with it.
     EXPECT_EQ(modelgate::test::http_request("GET", gw_->url("/plugins/throwing")).status, 404);
@@ -274,7 +274,7 @@ TEST(PluginCompatibility, APluginBuiltForTheOlderMinorStillLoadsAndServes) {
             EXPECT_EQ(p["abi"], "1.0");
         }
         EXPECT_TRUE(found) << plugins.dump(2);
-        EXPECT_EQ(plugins["host_abi"], "1.2");
+        EXPECT_EQ(plugins["host_abi"], "1.3");
         auto echo = modelgate::test::http_request("GET", gw.url("/plugins/echo/x?y=1"));
         ASSERT_EQ(echo.status, 200) << echo.body;
         EXPECT_EQ(echo.json()["path"], "/plugins/echo/x");

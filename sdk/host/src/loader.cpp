@@ -246,6 +246,24 @@ int32_t no_task_list(mg_plugin_handle*, mg_str, int32_t, const mg_sink*) noexcep
     return MG_ERR_UNSUPPORTED;
 }
 
+// ABI 1.3.
+int32_t no_api(mg_plugin_handle*, mg_str, const mg_sink* body) noexcept {
+    modelgate::sdk::append(
+        body, R"({"error":{"message":"this host has no admin API","type":"not_found_error"}})");
+    return 404;
+}
+mg_stream* no_stream(mg_plugin_handle*, const mg_http_request*, int32_t, mg_str, mg_str) noexcept {
+    return nullptr;
+}
+int32_t no_stream_write(mg_plugin_handle*, mg_stream*, mg_str) noexcept {
+    return MG_ERR_GONE;
+}
+void no_stream_close(mg_plugin_handle*, mg_stream*) noexcept {}
+int32_t no_fetch(mg_plugin_handle*, mg_str, mg_fetch_fn, void*, const mg_sink* err) noexcept {
+    modelgate::sdk::append(err, "this host makes no outbound requests");
+    return MG_ERR_UNSUPPORTED;
+}
+
 }  // namespace
 
 mg_host_api standalone_host_api(const char* host_name,
@@ -272,7 +290,12 @@ mg_host_api standalone_host_api(const char* host_name,
             &no_task_start,
             &no_task_progress,
             &no_task_get,
-            &no_task_list};
+            &no_task_list,
+            &no_api,
+            &no_stream,
+            &no_stream_write,
+            &no_stream_close,
+            &no_fetch};
 }
 
 }  // namespace modelgate::host

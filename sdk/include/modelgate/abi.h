@@ -1,8 +1,9 @@
 /*
- * ModelGate plugin ABI, version 1.2 (1.1 added the caller's API key to
+ * ModelGate plugin ABI, version 1.3 (1.1 added the caller's API key to
  * mg_http_request; 1.2 the base path there, and the host services for
  * migrations, transactions, daily jobs, LLM calls with options, sealed secrets
- * and a data folder, and one-shot background tasks).
+ * and a data folder, and one-shot background tasks; 1.3 reads of the admin
+ * API, streamed responses and asynchronous outbound HTTP).
  *
  * This is the whole binary contract between the gateway ("host") and a plugin
  * shared library. It is plain C so that a plugin may be built with another
@@ -46,7 +47,7 @@ extern "C" {
 #endif
 
 #define MG_ABI_MAJOR 1
-#define MG_ABI_MINOR 2
+#define MG_ABI_MINOR 3
 
 /* Name of the one exported entry symbol. The symbol is a pointer-sized variable
  * holding the address of an mg_plugin_entry_fn (this is what BOOST_DLL_ALIAS
@@ -78,7 +79,9 @@ typedef enum mg_status {
     MG_ERR_INTERNAL = 3,    /* a bug or an exception inside the plugin; err says what */
     MG_ERR_UPSTREAM = 4,    /* parse_response: the upstream's 2xx answer is an error in
                                disguise; the host classifies it with classify_error */
-    MG_ERR_CONFLICT = 5     /* ABI 1.2, task_start: such a task is already running */
+    MG_ERR_CONFLICT = 5,    /* ABI 1.2, task_start: such a task is already running */
+    MG_ERR_BUSY = 6,        /* ABI 1.3, stream_write: too much not yet sent; write later */
+    MG_ERR_GONE = 7         /* ABI 1.3, stream_write: the client left or the stream ended */
 } mg_status;
 
 typedef enum mg_log_level {
@@ -122,6 +125,8 @@ typedef struct mg_http_request {
     /* ABI 1.2: the gateway's base path ("" or e.g. "/modelgate"), for links a
      * plugin writes into its answers; `path` never carries it. */
     mg_str base_path;
+    /* ABI 1.3: the host's handle of this call, for stream_open. */
+    void* host_call;
 } mg_http_request;
 
 /* The response a feature route fills. The sinks are the host's. */
@@ -144,6 +149,13 @@ typedef enum mg_route_access {
 typedef int32_t (*mg_route_fn)(void* user, const mg_http_request* request,
                                mg_http_response* response);
 typedef int32_t (*mg_job_fn)(void* user, const mg_sink* summary);
+/* ABI 1.3: a streamed response (stream_open), the host's until stream_close. */
+typedef struct mg_stream mg_stream;
+/* ABI 1.3: the end of an outbound request (http_fetch). status is the HTTP
+ * status, or 0 when no answer came and error says why ("timeout", "connect
+ * failed: ...", "too large", "cancelled"); headers are "name: value\n" lines,
+ * names lower-cased. All borrowed for the call. */
+typedef void (*mg_fetch_fn)(void* user, int32_t status, mg_str headers, mg_str body, mg_str error);
 /* ABI 1.2: the body of a background task. Writes its result (JSON) to result_json
  * and returns MG_OK, or returns an error status with the reason in err. */
 typedef int32_t (*mg_task_fn)(void* user, int64_t task_id, mg_str input_json,
@@ -261,6 +273,43 @@ typedef struct mg_host_api {
     int32_t (*task_get)(mg_plugin_handle* self, int64_t task_id, const mg_sink* task_json);
     int32_t (*task_list)(mg_plugin_handle* self, mg_str kind, int32_t limit,
                          const mg_sink* tasks_json);
+
+    /* ---- ABI 1.3 ---- */
+
+    /* Read the gateway's admin JSON API (docs/admin-api.md) as this plugin,
+     * in-process and without a session: a GET of `target`, a path below the
+     * base path with its query ("/admin/api/keys/5/recommendations?period=day").
+     * Writes the JSON body to body_json and returns the HTTP status (404 for a
+     * path no GET route serves). May block: routes, jobs and tasks only. */
+    int32_t (*api_get)(mg_plugin_handle* self, mg_str target, const mg_sink* body_json);
+
+    /* Answer a route call with a stream instead of its response: the host sends
+     * the status, the content type ("text/event-stream" for Server-Sent Events)
+     * and the extra "name: value\n" header lines at once, then the bytes written,
+     * chunked on HTTP/1.1; the route's own response is ignored. Only while the
+     * route runs, once per call (NULL otherwise). The stream may be written from
+     * any thread until stream_close, which the plugin calls exactly once, also
+     * after the client left. */
+    mg_stream* (*stream_open)(mg_plugin_handle* self, const mg_http_request* request,
+                              int32_t status, mg_str content_type, mg_str headers);
+    /* MG_OK (queued), MG_ERR_BUSY (more than 4 MiB not yet sent: a slow client;
+     * write later) or MG_ERR_GONE (the client left, the stream ended or the
+     * gateway is stopping). Never blocks. */
+    int32_t (*stream_write)(mg_plugin_handle* self, mg_stream* stream, mg_str bytes);
+    /* Ends the response and releases the stream. */
+    void (*stream_close)(mg_plugin_handle* self, mg_stream* stream);
+
+    /* Outbound HTTP(S) on the gateway's libcurl loop, asynchronous. request_json:
+     * {"method": "GET", "url": "http(s)://...", "headers": {"name": "value"},
+     * "body": "...", "timeout_ms": 30000 (the whole exchange, at most 600000),
+     * "connect_timeout_ms": 10000, "max_response_bytes": 8388608 (at most 64 MiB)}.
+     * Returns MG_OK and calls done exactly once, later, on a host thread kept for
+     * these callbacks (never a network thread; keep done short, never wait in it
+     * for another fetch, and start a task for long work), or returns
+     * MG_ERR_INVALID with err set and never calls done. Requests still
+     * running when the gateway stops end with status 0 and "cancelled". */
+    int32_t (*http_fetch)(mg_plugin_handle* self, mg_str request_json, mg_fetch_fn done, void* user,
+                          const mg_sink* err);
 } mg_host_api;
 
 /* ------------------------------------------------------------------------- */

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <ctime>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <modelgate/header_block.hpp>
@@ -451,6 +452,8 @@ struct HttpRequest {
     std::string_view base_path;
     // The {name} segments of a route registered with Host::route, decoded.
     std::map<std::string, std::string> params;
+    // The host's request, for Host::open_stream.
+    const mg_http_request* raw = nullptr;
     std::string_view header(std::string_view name) const { return header_value(headers, name); }
     // A query parameter, decoded; nullopt when absent.
     std::optional<std::string> query_param(std::string_view name) const {
@@ -496,6 +499,46 @@ struct LlmResult {
 };
 
 // Host::llm_call's options (ABI 1.2).
+// A streamed response (Host::open_stream, ABI 1.3): written from any thread
+// until close() or the destructor. Writes never block: `busy` means the client
+// has more than 4 MiB still to read (write later), `gone` that it left.
+class Stream {
+  public:
+    enum class Write { ok, busy, gone };
+    explicit Stream(mg_stream* stream) : stream_(stream) {}
+    ~Stream() { close(); }
+    Stream(const Stream&) = delete;
+    Stream& operator=(const Stream&) = delete;
+
+    Write write(std::string_view bytes);
+    // One Server-Sent Event: "event:" and "id:" lines when given, the data as
+    // "data:" lines (one per line of it), and the blank line that ends it.
+    Write event(std::string_view data, std::string_view event = {}, std::string_view id = {});
+    // Ends the response; later writes are `gone`.
+    void close();
+
+  private:
+    std::mutex mu_;
+    mg_stream* stream_;
+};
+
+// An outbound HTTP(S) request (Host::fetch, ABI 1.3).
+struct FetchRequest {
+    std::string method = "GET";
+    std::string url;  // http:// or https://
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    int64_t timeout_ms = 30000;  // the whole exchange, at most 600000
+    int64_t connect_timeout_ms = 10000;
+    int64_t max_response_bytes = 8 << 20;  // at most 64 MiB
+};
+struct FetchResult {
+    int status = 0;  // 0: no answer; error says why ("timeout", "too large", ...)
+    std::string headers, body, error;
+    bool ok() const { return status >= 200 && status < 300; }
+    std::string_view header(std::string_view name) const { return header_value(headers, name); }
+};
+
 struct LlmOptions {
     std::vector<std::string> models;  // tried in order; empty: the request's model
     int64_t timeout_ms = 120000;      // for all attempts together
@@ -598,7 +641,41 @@ class Host {
     std::optional<json> task(int64_t id) const;
     json tasks(std::string_view kind, int limit = 50) const;
 
+    // ---- ABI 1.3: each throws std::runtime_error on an older gateway ----
+
+    // A GET of the gateway's admin JSON API (docs/admin-api.md) as this
+    // plugin, in-process: target is a path with its query,
+    // "/admin/api/keys/5/recommendations?period=day". Blocks (not in init).
+    struct ApiResponse {
+        int status = 0;
+        json body;
+        bool ok() const { return status >= 200 && status < 300; }
+    };
+    ApiResponse api_get(std::string_view target) const;
+
+    // Answers the route call `request` with a stream: status, content type and
+    // headers go out at once; the handler's own response is then ignored. Only
+    // inside the route handler, once; throws otherwise. Keep the stream and write
+    // to it from anywhere, e.g. a task or a fetch callback.
+    std::shared_ptr<Stream> open_stream(
+        const HttpRequest& request, int status = 200,
+        std::string_view content_type = "text/event-stream",
+        const std::vector<std::pair<std::string, std::string>>& headers = {}) const;
+
+    // Outbound HTTP on the gateway's libcurl loop. Asynchronous: returns at once
+    // and `done` runs later, exactly once, on a thread the gateway keeps for
+    // these callbacks: keep it short (start a task for long work) and never wait
+    // in it for another fetch. Throws when the request is refused (bad URL,
+    // header, bound).
+    using FetchHandler = std::function<void(FetchResult)>;
+    void fetch(const FetchRequest& request, FetchHandler done) const;
+    // The same, waiting for the answer: for tasks, jobs and routes, never inside
+    // a fetch callback.
+    FetchResult fetch(const FetchRequest& request) const;
+
   private:
+    static void fetch_trampoline(void* user, int32_t status, mg_str headers, mg_str body,
+                                 mg_str error) noexcept;
     static int32_t task_trampoline(void* user, int64_t id, mg_str input, const mg_sink* result,
                                    const mg_sink* err) noexcept;
     struct PatternRoute {
@@ -612,10 +689,10 @@ class Host {
         std::string method;
     };
     HttpResponse dispatch(const std::string& method, const HttpRequest& request);
-    static void require(bool available, const char* service) {
+    static void require(bool available, const char* service, const char* abi = "1.2") {
         if (!available)
-            throw std::runtime_error(std::string(service) +
-                                     " needs a gateway of plugin ABI 1.2 or newer");
+            throw std::runtime_error(std::string(service) + " needs a gateway of plugin ABI " +
+                                     abi + " or newer");
     }
     std::vector<std::unique_ptr<PatternRoute>> patterns_;
     std::map<std::pair<std::string, std::string>, RouteAccess> prefixes_;
@@ -870,6 +947,7 @@ inline int32_t Host::route_trampoline(void* user, const mg_http_request* req,
             r.api_key_name = view(req->api_key_name);
         }
         if (MG_HAS_FIELD(req, mg_http_request, base_path)) r.base_path = view(req->base_path);
+        r.raw = req;
         HttpResponse out = (*static_cast<RouteHandler*>(user))(r);
         resp->status = out.status;
         append(resp->content_type, out.content_type);
@@ -921,6 +999,9 @@ namespace modelgate::sdk {
 namespace detail {
 inline bool host_has_1_2() {
     return g_host != nullptr && MG_HAS_FIELD(g_host, mg_host_api, task_list);
+}
+inline bool host_has_1_3() {
+    return g_host != nullptr && MG_HAS_FIELD(g_host, mg_host_api, api_get);
 }
 inline json error_json(int status, std::string_view message, std::string_view code) {
     return {{"error",
@@ -1097,6 +1178,112 @@ inline json Host::tasks(std::string_view kind, int limit) const {
     if (detail::g_host->task_list(detail::g_self, str(kind), limit, list.get()) != MG_OK)
         throw std::runtime_error("listing tasks failed (limit is 1 to 200)");
     return modelgate::sdk::parse_json(list.data);
+}
+
+inline Host::ApiResponse Host::api_get(std::string_view target) const {
+    require(detail::host_has_1_3(), "api_get", "1.3");
+    StringSink body;
+    ApiResponse r;
+    r.status = detail::g_host->api_get(detail::g_self, str(target), body.get());
+    r.body = modelgate::sdk::parse_json(body.data);
+    return r;
+}
+
+inline Stream::Write Stream::write(std::string_view bytes) {
+    std::lock_guard lock(mu_);
+    if (stream_ == nullptr) return Write::gone;
+    int32_t rc = detail::g_host->stream_write(detail::g_self, stream_, str(bytes));
+    return rc == MG_OK ? Write::ok : rc == MG_ERR_BUSY ? Write::busy : Write::gone;
+}
+
+inline Stream::Write Stream::event(std::string_view data, std::string_view event,
+                                   std::string_view id) {
+    auto one_line = [](std::string_view v) {
+        std::string out(v);
+        for (char& c : out)
+            if (c == '\r' || c == '\n') c = ' ';
+        return out;
+    };
+    std::string frame;
+    if (!event.empty()) frame += "event: " + one_line(event) + "\n";
+    if (!id.empty()) frame += "id: " + one_line(id) + "\n";
+    std::size_t start = 0;
+    while (true) {
+        std::size_t end = data.find('\n', start);
+        std::string_view line =
+            data.substr(start, end == std::string_view::npos ? end : end - start);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        frame += "data: ";
+        frame += line;
+        frame += "\n";
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    frame += "\n";
+    return write(frame);
+}
+
+inline void Stream::close() {
+    std::lock_guard lock(mu_);
+    if (stream_ == nullptr) return;
+    detail::g_host->stream_close(detail::g_self, stream_);
+    stream_ = nullptr;
+}
+
+inline std::shared_ptr<Stream> Host::open_stream(
+    const HttpRequest& request, int status, std::string_view content_type,
+    const std::vector<std::pair<std::string, std::string>>& extra_headers) const {
+    require(detail::host_has_1_3(), "open_stream", "1.3");
+    mg_stream* s =
+        request.raw == nullptr
+            ? nullptr
+            : detail::g_host->stream_open(detail::g_self, request.raw, status, str(content_type),
+                                          str(headers::write(extra_headers)));
+    if (s == nullptr)
+        throw std::runtime_error("open_stream: only inside the route handler, once per request");
+    return std::make_shared<Stream>(s);
+}
+
+inline void Host::fetch_trampoline(void* user, int32_t status, mg_str headers, mg_str body,
+                                   mg_str error) noexcept {
+    std::unique_ptr<FetchHandler> done(static_cast<FetchHandler*>(user));
+    try {
+        (*done)(FetchResult{status, std::string(view(headers)), std::string(view(body)),
+                            std::string(view(error))});
+    } catch (const std::exception& e) {
+        log(LogLevel::error, std::string("a fetch callback threw: ") + e.what());
+    } catch (...) {
+        log(LogLevel::error, "a fetch callback threw");
+    }
+}
+
+inline void Host::fetch(const FetchRequest& request, FetchHandler done) const {
+    require(detail::host_has_1_3(), "fetch", "1.3");
+    json h = json::object();
+    for (const auto& [name, value] : request.headers)
+        h[name] = value;
+    json r = {{"method", request.method},
+              {"url", request.url},
+              {"headers", h},
+              {"body", request.body},
+              {"timeout_ms", request.timeout_ms},
+              {"connect_timeout_ms", request.connect_timeout_ms},
+              {"max_response_bytes", request.max_response_bytes}};
+    auto* slot = new FetchHandler(std::move(done));
+    StringSink err;
+    int32_t rc = detail::g_host->http_fetch(detail::g_self, str(r.dump()), &fetch_trampoline, slot,
+                                            err.get());
+    if (rc != MG_OK) {
+        delete slot;
+        throw std::runtime_error("fetch refused: " + err.data);
+    }
+}
+
+inline FetchResult Host::fetch(const FetchRequest& request) const {
+    auto answer = std::make_shared<std::promise<FetchResult>>();
+    auto result = answer->get_future();
+    fetch(request, [answer](FetchResult r) { answer->set_value(std::move(r)); });
+    return result.get();
 }
 
 inline std::string Host::data_dir() const {
