@@ -7,9 +7,15 @@
 #include <ctime>
 #include <modelgate/sdk.hpp>
 
+#include "common.hpp"
+#include "recommendations.hpp"
 #include "rules.hpp"
 
 using modelgate::analysis::CallRow;
+using modelgate::analysis::error_body;
+using modelgate::analysis::iso_utc;
+using modelgate::analysis::locale_of;
+using modelgate::analysis::value_or_null;
 using modelgate::sdk::Host;
 using modelgate::sdk::HttpRequest;
 using modelgate::sdk::HttpResponse;
@@ -32,15 +38,16 @@ const std::vector<modelgate::sdk::Migration> kMigrations = {
      "locale TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL, source TEXT NOT NULL "
      "DEFAULT '', model_used TEXT, markdown TEXT, summary TEXT, error TEXT, task_id INTEGER, "
      "created_at TEXT NOT NULL, finished_at TEXT, UNIQUE (date, locale, seq))"},
+    {2, "recommendations",
+     "CREATE TABLE analysis_recommendations (api_key_id BIGINT NOT NULL, period VARCHAR(8) NOT "
+     "NULL, locale VARCHAR(8) NOT NULL, status VARCHAR(16) NOT NULL, reasons TEXT, timing_advice "
+     "TEXT, model_used VARCHAR(250), error TEXT, generated_at VARCHAR(30) NOT NULL, expires_at "
+     "VARCHAR(30) NOT NULL, PRIMARY KEY (api_key_id, period, locale))",
+     "CREATE TABLE analysis_recommendations (api_key_id INTEGER NOT NULL, period TEXT NOT NULL, "
+     "locale TEXT NOT NULL, status TEXT NOT NULL, reasons TEXT, timing_advice TEXT, model_used "
+     "TEXT, error TEXT, generated_at TEXT NOT NULL, expires_at TEXT NOT NULL, PRIMARY KEY "
+     "(api_key_id, period, locale))"},
 };
-
-std::string iso_utc(std::time_t t) {
-    char buf[32];
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-    return buf;
-}
 
 // Today in the gateway's time zone (the process's TZ): its date and its UTC
 // bounds.
@@ -60,23 +67,6 @@ Day today() {
     next.tm_mday += 1;
     next.tm_isdst = -1;
     return {date, iso_utc(std::mktime(&start)), iso_utc(std::mktime(&next))};
-}
-
-std::string locale_of(const HttpRequest& req, const json& body = json::object()) {
-    std::string l = body.is_object() ? body.value("language", "") : "";
-    if (l.empty()) l = req.query_param("language").value_or("");
-    if (l.empty()) l = std::string(req.header("accept-language")).substr(0, 2);
-    return l.rfind("zh", 0) == 0 ? "zh" : "en";
-}
-
-// A nullable column as JSON: the value, or null.
-template <class T>
-json value_or_null(const std::optional<T>& v) {
-    return v ? json(*v) : json();
-}
-
-json error_body(const std::string& message, const std::string& code) {
-    return {{"error", {{"message", message}, {"type", "invalid_request_error"}, {"code", code}}}};
 }
 
 class AnalysisPlugin : public modelgate::sdk::FeaturePlugin {
@@ -111,6 +101,7 @@ class AnalysisPlugin : public modelgate::sdk::FeaturePlugin {
                 json r = start(locale, "");
                 return "report " + r["report"].value("source", "") + " (" + locale + ")";
             });
+        recommendations_.init(host, config);
     }
 
   private:
@@ -497,6 +488,7 @@ class AnalysisPlugin : public modelgate::sdk::FeaturePlugin {
     }
 
     Host* host_ = nullptr;
+    modelgate::analysis::Recommendations recommendations_;
     std::string model_;
     int64_t chunk_timeout_ms_ = 90000, final_timeout_ms_ = 120000;
 };
@@ -504,10 +496,19 @@ class AnalysisPlugin : public modelgate::sdk::FeaturePlugin {
 }  // namespace
 
 MODELGATE_FEATURE_PLUGIN(
-    AnalysisPlugin, "analysis", "0.1.0", "AI error analysis",
+    AnalysisPlugin, "analysis", "0.2.0", "AI error analysis and model recommendations",
     R"json([{"name": "enabled", "type": "boolean", "default": true, "help": "false: load the plugin but serve nothing"},
         {"name": "model", "type": "string", "default": "", "help": "provider/model that writes the reports; empty: chosen as the original did (zhipu, deepseek, minimax, ollama)"},
         {"name": "error_report_at", "type": "string", "default": "23:30", "help": "Daily report time (HH:MM, MODELGATE_TIMEZONE)"},
         {"name": "report_language", "type": "string", "default": "en", "help": "Language of the daily report: en or zh"},
         {"name": "chunk_timeout_ms", "type": "integer", "default": 90000, "help": "Time for one chunk call, all models together"},
-        {"name": "final_timeout_ms", "type": "integer", "default": 120000, "help": "Time for the merge call"}])json");
+        {"name": "final_timeout_ms", "type": "integer", "default": 120000, "help": "Time for the merge call"},
+        {"name": "recommendations_at", "type": "string", "default": "01:00", "help": "Daily time (HH:MM) of the batch that writes every active key's recommendation texts"},
+        {"name": "recommendation_periods", "type": "array", "default": ["day", "week"], "help": "Periods the daily batch writes texts for: day, week, month"},
+        {"name": "recommendation_locales", "type": "array", "default": ["en", "zh"], "help": "Languages the daily batch writes texts in: en, zh"},
+        {"name": "recommendation_on_demand", "type": "boolean", "default": true, "help": "Write a key's texts when it asks and none is fresh"},
+        {"name": "recommendation_ttl_hours", "type": "integer", "default": 26, "help": "How long written texts are shown"},
+        {"name": "recommendation_retry_minutes", "type": "integer", "default": 30, "help": "After a failure, how long before texts are tried again"},
+        {"name": "recommendation_timeout_ms", "type": "integer", "default": 25000, "help": "Time for the reasons call, per model tried"},
+        {"name": "timing_timeout_ms", "type": "integer", "default": 20000, "help": "Time for the timing-advice call, per model tried"},
+        {"name": "recommendation_max_keys", "type": "integer", "default": 500, "help": "Keys the daily batch covers at most"}])json");

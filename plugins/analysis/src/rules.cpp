@@ -287,51 +287,18 @@ std::string rule_based_report(const json& summary, const std::vector<ModelRisk>&
     return md.str();
 }
 
-double score(const ModelFigures& m) {
-    double er = m.requests > 0 ? double(m.errors) / double(m.requests) : 0;
-    double reliability = std::max(0.0, 1 - 1.5 * er);
-    double latency = m.avg_latency_ms ? 1 / (1 + *m.avg_latency_ms / 2500) : 0;
-    double sample = std::min(double(m.requests) / 20, 1.0);
-    return round_to(0.55 * reliability + 0.30 * latency + 0.15 * sample, 4);
-}
-
-std::vector<Scored> rank_models(const std::vector<ModelFigures>& models, std::size_t top_n) {
-    std::vector<Scored> out;
-    for (const auto& m : models) {
-        Scored s;
-        s.figures = m;
-        s.error_rate = m.requests > 0 ? round_to(double(m.errors) / double(m.requests), 4) : 0;
-        s.score = score(m);
-        out.push_back(s);
-    }
-    std::sort(out.begin(), out.end(), [](const Scored& a, const Scored& b) {
-        double la = a.figures.avg_latency_ms.value_or(std::numeric_limits<double>::infinity()),
-               lb = b.figures.avg_latency_ms.value_or(std::numeric_limits<double>::infinity());
-        if (a.score != b.score) return a.score > b.score;
-        if (a.error_rate != b.error_rate) return a.error_rate < b.error_rate;
-        if (la != lb) return la < lb;
-        if (a.figures.requests != b.figures.requests)
-            return a.figures.requests > b.figures.requests;
-        return a.figures.model < b.figures.model;
-    });
-    if (out.size() > top_n) out.resize(top_n);
-    for (std::size_t i = 0; i < out.size(); ++i)
-        out[i].rank = static_cast<int>(i + 1);
-    return out;
-}
-
-std::string rule_based_reason(const Scored& s, const std::string& locale) {
+std::string rule_based_reason(const ModelFigures& f, const std::string& locale) {
     bool z = zh(locale);
-    const auto& f = s.figures;
+    double error_rate = f.requests > 0 ? double(f.errors) / double(f.requests) : 0;
     std::string n = std::to_string(f.requests);
     std::string ms = f.avg_latency_ms ? fixed(*f.avg_latency_ms, 0) : "";
     bool fast = f.avg_latency_ms && *f.avg_latency_ms <= 2500;
     if (f.errors == 0 && fast && f.requests >= 10)
         return z ? n + " 次调用零错误，平均响应 " + ms + " 毫秒"
                  : "No errors in " + n + " calls, " + ms + " ms on average";
-    if (s.error_rate <= 0.02 && f.requests >= 10)
-        return z ? "可靠：" + n + " 次调用错误率 " + fixed(s.error_rate * 100, 1) + "%"
-                 : "Reliable: " + fixed(s.error_rate * 100, 1) + "% errors in " + n + " calls";
+    if (error_rate <= 0.02 && f.requests >= 10)
+        return z ? "可靠：" + n + " 次调用错误率 " + fixed(error_rate * 100, 1) + "%"
+                 : "Reliable: " + fixed(error_rate * 100, 1) + "% errors in " + n + " calls";
     if (fast) return z ? "响应快：平均 " + ms + " 毫秒" : "Fast: " + ms + " ms on average";
     if (f.requests >= 15) return z ? "使用较多：" + n + " 次调用" : "Well used: " + n + " calls";
     return "";

@@ -66,23 +66,17 @@ std::string rule_based_report(const json& summary, const std::vector<ModelRisk>&
 // OpenCode limits for a model's thresholds: {context, output}.
 std::pair<int, int> opencode_limits(const ModelRisk& risk);
 
-// Spec 8.5: a (provider, model) over a window.
+// Spec 8.5: a (provider, model) over a window, as the gateway's
+// /admin/api/keys/{id}/recommendations scored it.
 struct ModelFigures {
     std::string model;                 // provider/model
-    int64_t requests = 0, errors = 0;  // errors: error + timeout
+    int64_t requests = 0, errors = 0;  // ended calls; errors: error + timeout
     std::optional<double> avg_latency_ms;
 };
-struct Scored {
-    ModelFigures figures;
-    double error_rate = 0, score = 0;
-    int rank = 0;
-};
-double score(const ModelFigures& m);
-// Sorted by score (desc), then error rate, latency (asc), requests (desc), name;
-// the first `top` ranked 1, 2, ...
-std::vector<Scored> rank_models(const std::vector<ModelFigures>& models, std::size_t top = 5);
-// The rule-based reason for one model ("" when no rule fits), in "en" or "zh".
-std::string rule_based_reason(const Scored& s, const std::string& locale);
+// The rule-based reason for one model ("" when no rule fits), in "en" or "zh":
+// no errors, fast and >= 10 calls; <= 2 % errors and >= 10 calls; <= 2500 ms;
+// >= 15 calls.
+std::string rule_based_reason(const ModelFigures& f, const std::string& locale);
 
 struct HourFigures {
     int hour = 0;
