@@ -195,7 +195,9 @@ bool start_fetch(upstream::UpstreamLoop& loop, ThreadPool& workers, std::string_
     auto job = std::make_shared<PluginFetchJob>(workers, static_cast<std::size_t>(max_body),
                                                 std::move(done));
     job->spec = std::move(spec);
-    loop.submit(job);
+    // A loop that has stopped takes nothing: the fetch ends here, as one it
+    // was running would have.
+    if (!loop.submit(job)) job->on_finished(upstream::Outcome::cancelled, "");
     return true;
 }
 

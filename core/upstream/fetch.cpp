@@ -39,10 +39,10 @@ FetchResult fetch(UpstreamLoop& loop, RequestSpec spec, std::size_t max_body) {
     auto limit = spec.total_timeout + std::chrono::seconds(5);
     job->spec = std::move(spec);
     auto answer = job->future();
-    loop.submit(job);
     // The loop enforces the spec's timeouts; the margin only covers a loop that
-    // stopped before it took the job.
-    if (answer.wait_for(limit) == std::future_status::ready) return answer.get();
+    // stopped just after it took the job.
+    if (loop.submit(job) && answer.wait_for(limit) == std::future_status::ready)
+        return answer.get();
     loop.cancel(job);
     FetchResult late;
     late.outcome = Outcome::total_timeout;

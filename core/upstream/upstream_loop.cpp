@@ -173,20 +173,14 @@ void UpstreamLoop::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
-void UpstreamLoop::submit(std::shared_ptr<Job> job) {
+bool UpstreamLoop::submit(std::shared_ptr<Job> job) {
     {
         std::lock_guard lock(mu_);
-        if (!closed_) {
-            commands_.push_back({Command::Kind::submit, std::move(job)});
-            job = nullptr;
-        }
+        if (closed_) return false;
+        commands_.push_back({Command::Kind::submit, std::move(job)});
     }
-    if (job == nullptr) {
-        wake();
-        return;
-    }
-    // The loop has stopped: the job ends here, as a running one did.
-    job->on_finished(Outcome::cancelled, "gateway shutting down");
+    wake();
+    return true;
 }
 
 void UpstreamLoop::cancel(const std::shared_ptr<Job>& job) {

@@ -39,9 +39,9 @@ class UpstreamLoop {
     // Cancels every transfer (their on_finished runs with `cancelled`) and joins.
     void stop();
 
-    // Hands a job to the loop; once the loop has stopped, the job's
-    // on_finished runs at once, on the caller's thread, with `cancelled`.
-    void submit(std::shared_ptr<Job> job);
+    // Hands a job to the loop. False once the loop has stopped: the job was
+    // not taken and none of its hooks will run.
+    bool submit(std::shared_ptr<Job> job);
     void cancel(const std::shared_ptr<Job>& job);
     void resume(const std::shared_ptr<Job>& job);
     std::size_t active() const { return active_.load(); }
@@ -78,7 +78,7 @@ class UpstreamLoop {
     std::atomic<bool> running_{false};
     std::mutex mu_;
     std::vector<Command> commands_;
-    bool closed_ = false;  // the loop has ended (under mu_)
+    bool closed_ = false;  // the loop has ended: submit() refuses (under mu_)
     std::unordered_map<uint64_t, std::unique_ptr<Transfer>> transfers_;  // loop thread only
     std::vector<CURL*> spare_easy_;                                      // loop thread only
     uint64_t next_id_ = 1;

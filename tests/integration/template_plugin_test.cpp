@@ -2,7 +2,8 @@
 // of tree against the installed SDK (scripts/test.sh does that and passes the
 // .so in MODELGATE_TEMPLATE_PLUGIN), dropped into a gateway's plugin folder,
 // and called like any provider, in front of a fake upstream speaking the
-// template's Acme wire format (sdk/template/README.md).
+// template's Acme wire format (sdk/template/README.md); and its feature plugin
+// (notes.so) serving its routes and running its job.
 #include <cstdlib>
 #include <filesystem>
 
@@ -69,6 +70,12 @@ class TemplatePluginTest : public GatewayTest {
         plugin_dir_ = temp_dir("mg-template-plugins-");
         std::filesystem::create_symlink(std::filesystem::absolute(so),
                                         std::filesystem::path(plugin_dir_) / "acme.so");
+        // The feature template, built beside it, with its texts.
+        auto dir = std::filesystem::absolute(so).parent_path();
+        for (const char* name : {"notes.so", "notes.locales"}) {
+            ASSERT_TRUE(std::filesystem::exists(dir / name)) << dir / name << " was not built";
+            std::filesystem::create_symlink(dir / name, std::filesystem::path(plugin_dir_) / name);
+        }
         GatewayTest::SetUp();
         if (IsSkipped() || HasFatalFailure()) return;
         upstream->set_script(&acme_upstream);
@@ -88,6 +95,23 @@ TEST_P(TemplatePluginTest, TheGatewayLoadsItAndListsIt) {
     auto r = gw->admin("GET", "/admin/api/plugins");
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_NE(r.body.find("\"acme\""), std::string::npos) << r.body;
+}
+
+TEST_P(TemplatePluginTest, TheFeatureTemplateMigratesAndServesItsNotes) {
+    auto added = gw->admin("POST", "/plugins/notes/items", {{"text", "buy milk"}});
+    ASSERT_EQ(added.status, 201) << added.body;
+    int64_t id = added.json()["id"];
+    auto one = gw->admin("GET", "/plugins/notes/items/" + std::to_string(id));
+    ASSERT_EQ(one.status, 200) << one.body;
+    EXPECT_EQ(one.json()["text"], "buy milk");
+    EXPECT_EQ(gw->admin("GET", "/plugins/notes/items").json()["items"].size(), 1u);
+    EXPECT_EQ(gw->admin("GET", "/plugins/notes/items/999").status, 404);
+    EXPECT_EQ(gw->admin("POST", "/plugins/notes/items", {{"text", ""}}).status, 400);
+    EXPECT_EQ(http_request("GET", gw->url("/plugins/notes/items")).status, 401);
+    // Its daily job is in the scheduler, and runs.
+    auto run = gw->admin("POST", "/admin/api/scheduler/tasks/notes:cleanup/trigger");
+    ASSERT_LT(run.status, 300) << run.body;
+    EXPECT_NE(run.body.find("Old notes deleted: 0"), std::string::npos) << run.body;
 }
 
 TEST_P(TemplatePluginTest, ChatCompletionGoesThroughTheTemplate) {

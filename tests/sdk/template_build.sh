@@ -2,8 +2,9 @@
 # sdk/template as a third party builds it: the SDK installed from this build
 # into a temporary prefix (cmake --install --component sdk), the template
 # configured out of tree with find_package(ModelGateSDK), built warnings-clean,
-# its conformance test run, modelgate-plugin-check run on acme.so, and then
-# acme.so loaded into a running gateway (the TemplatePlugin integration tests).
+# its conformance tests run (acme.so, and notes.so, the feature plugin),
+# modelgate-plugin-check run on both, and then both loaded into a running
+# gateway (the TemplatePlugin integration tests).
 #
 #   tests/sdk/template_build.sh BUILD_DIR SOURCE_DIR INTEGRATION_TEST_BINARY
 set -euo pipefail
@@ -15,10 +16,11 @@ trap 'rm -rf "$work"' EXIT
 
 cmake --install "$build" --prefix "$work/sdk" --component sdk >/dev/null
 cmake -S "$src/sdk/template" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/sdk" \
-  -DCMAKE_CXX_FLAGS=-Werror >/dev/null
+  -DCMAKE_CXX_FLAGS=-Werror -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" >/dev/null
 cmake --build "$work/build" -j"${JOBS:-2}"
 ctest --test-dir "$work/build" --output-on-failure
 "$work/sdk/bin/modelgate-plugin-check" "$work/build/acme.so"
+"$work/sdk/bin/modelgate-plugin-check" "$work/build/notes.so"
 out=$work/integration.log
 MODELGATE_TEMPLATE_PLUGIN="$work/build/acme.so" "$itests" --gtest_filter='*TemplatePlugin*' >"$out" 2>&1 \
   || { cat "$out"; exit 1; }

@@ -4,13 +4,16 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <modelgate/header_block.hpp>
 #include <modelgate/host/adapter.hpp>
 #include <modelgate/host/loader.hpp>
 #include <modelgate/json_limits.hpp>
+#include <modelgate/sink.hpp>
 #include <modelgate/testkit/testkit.hpp>
 #include <random>
+#include <set>
 #include <sstream>
 
 // The kit is a host of its own: its handle carries nothing.
@@ -32,7 +35,58 @@ void host_log(mg_plugin_handle*, int32_t level, mg_str message) {
     if (level >= MG_LOG_WARN)
         std::cerr << "[plugin] " << std::string(message.data, message.len) << "\n";
 }
-const mg_host_api kHost = host::standalone_host_api("testkit", &host_log);
+// What a feature plugin registers in init, recorded instead of served.
+struct Registrations {
+    struct Route {
+        std::string method, prefix;
+        int32_t access = 0;
+    };
+    std::vector<Route> routes;
+    std::vector<std::string> migrations;                          // each migrate() call's JSON
+    std::vector<std::pair<std::string, int64_t>> jobs;            // name, interval in seconds
+    std::vector<std::pair<std::string, std::string>> daily_jobs;  // name, "HH:MM"
+    std::vector<std::string> task_kinds;
+};
+Registrations& recorded() {
+    static Registrations r;
+    return r;
+}
+std::string text(mg_str s) {
+    return std::string(s.data == nullptr ? "" : s.data, s.len);
+}
+int32_t record_route(mg_plugin_handle*, mg_str method, mg_str prefix, int32_t access, mg_route_fn,
+                     void*) noexcept {
+    recorded().routes.push_back({text(method), text(prefix), access});
+    return MG_OK;
+}
+int32_t record_migrate(mg_plugin_handle*, mg_str migrations, const mg_sink*) noexcept {
+    recorded().migrations.push_back(text(migrations));
+    return MG_OK;
+}
+int32_t record_job(mg_plugin_handle*, mg_str name, int64_t interval, mg_job_fn, void*) noexcept {
+    recorded().jobs.push_back({text(name), interval});
+    return MG_OK;
+}
+int32_t record_daily_job(mg_plugin_handle*, mg_str name, mg_str at, mg_job_fn, void*) noexcept {
+    recorded().daily_jobs.push_back({text(name), text(at)});
+    return MG_OK;
+}
+int32_t record_task_kind(mg_plugin_handle*, mg_str kind, mg_task_fn, void*) noexcept {
+    recorded().task_kinds.push_back(text(kind));
+    return MG_OK;
+}
+
+// The standalone host, with a feature plugin's registrations recorded.
+mg_host_api kit_host() {
+    mg_host_api h = host::standalone_host_api("testkit", &host_log);
+    h.register_route = &record_route;
+    h.migrate = &record_migrate;
+    h.register_job = &record_job;
+    h.register_daily_job = &record_daily_job;
+    h.register_task_kind = &record_task_kind;
+    return h;
+}
+const mg_host_api kHost = kit_host();
 
 struct Loaded {
     mg_plugin_handle handle;
@@ -402,6 +456,212 @@ json first_config(const std::string& fixtures_dir) {
     return json::object();
 }
 
+// ---------------------------------------------------------------------------
+// Feature plugins
+// ---------------------------------------------------------------------------
+
+// Runs the plugin's init once, with its schema's defaults, on the recording
+// host; the status and error of that one run.
+struct InitOutcome {
+    int32_t status = MG_ERR_INTERNAL;
+    std::string error;
+};
+const InitOutcome& init_once(const std::string& path) {
+    static std::map<std::string, InitOutcome> done;
+    auto it = done.find(path);
+    if (it != done.end()) return it->second;
+    InitOutcome& out = done[path];
+    const auto& l = load(path);
+    if (!l.result.plugin || l.result.plugin->feature == nullptr) {
+        out.error = "not a feature plugin: " + l.result.refusal;
+        return out;
+    }
+    json config = json::object();
+    std::string bad = host::validate_options(l.result.plugin->config_schema, config);
+    if (!bad.empty()) {
+        out.error = "its option schema does not validate its own defaults: " + bad;
+        return out;
+    }
+    modelgate::sdk::StringSink err;
+    std::string cfg = config.dump();
+    out.status = l.result.plugin->feature->init(const_cast<mg_plugin_handle*>(&l.handle),
+                                                {cfg.data(), cfg.size()}, err.get());
+    out.error = err.data;
+    return out;
+}
+
+// The object names a SQL script creates, alters or drops (tables, indexes,
+// views, triggers, sequences): the word after CREATE [UNIQUE] TABLE|INDEX|...
+// [IF [NOT] EXISTS], ALTER ..., DROP ... . Words are runs of letters, digits,
+// '_' and '"'.
+std::vector<std::string> object_names(const std::string& sql) {
+    std::vector<std::string> words;
+    std::string word;
+    for (char c : sql + " ") {
+        if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '"') {
+            word += c;
+        } else if (!word.empty()) {
+            word.erase(std::remove(word.begin(), word.end(), '"'), word.end());
+            words.push_back(word);
+            word.clear();
+        }
+    }
+    auto upper = [](std::string w) {
+        for (char& c : w)
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return w;
+    };
+    static const std::set<std::string> verbs = {"CREATE", "ALTER", "DROP"};
+    static const std::set<std::string> kinds = {"TABLE", "INDEX", "VIEW", "TRIGGER", "SEQUENCE"};
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        if (!verbs.count(upper(words[i]))) continue;
+        std::size_t j = i + 1;
+        if (j < words.size() && upper(words[j]) == "UNIQUE") ++j;
+        if (j >= words.size() || !kinds.count(upper(words[j]))) continue;
+        ++j;
+        if (j < words.size() && upper(words[j]) == "IF") {
+            ++j;
+            if (j < words.size() && upper(words[j]) == "NOT") ++j;
+            if (j < words.size() && upper(words[j]) == "EXISTS") ++j;
+        }
+        if (j < words.size()) out.push_back(words[j]);
+    }
+    return out;
+}
+
+bool is_hh_mm(const std::string& t) {
+    auto digit = [&](std::size_t i) { return std::isdigit(static_cast<unsigned char>(t[i])) != 0; };
+    return t.size() == 5 && digit(0) && digit(1) && t[2] == ':' && digit(3) && digit(4) &&
+           std::stoi(t.substr(0, 2)) < 24 && std::stoi(t.substr(3, 2)) < 60;
+}
+
+template <class Body>
+void register_feature_test(const std::string& suite, const char* name, const std::string& plugin,
+                           Body body) {
+    ::testing::RegisterTest(suite.c_str(), name, nullptr, nullptr, __FILE__, __LINE__,
+                            [plugin, body]() -> ::testing::Test* {
+                                struct T : ::testing::Test {
+                                    std::string p;
+                                    Body b;
+                                    T(std::string path, Body fn) : p(std::move(path)), b(fn) {}
+                                    void TestBody() override {
+                                        const auto& o = init_once(p);
+                                        ASSERT_EQ(o.status, MG_OK) << "init failed: " << o.error;
+                                        b(p, *load(p).result.plugin);
+                                    }
+                                };
+                                return new T(plugin, body);
+                            });
+}
+
+void register_feature_tests(const std::string& plugin, const std::string& suite) {
+    register_feature_test(
+        suite, "InitRegistersWithItsDefaultConfiguration", plugin,
+        [](const std::string&, const host::Plugin& p) {
+            const auto& r = recorded();
+            EXPECT_FALSE(r.routes.empty() && r.jobs.empty() && r.daily_jobs.empty() &&
+                         r.task_kinds.empty())
+                << p.id << " registered no route, job or task";
+            for (const auto& route : r.routes)
+                std::cout << "  route " << route.method << " " << route.prefix << " (access "
+                          << route.access << ")\n";
+            for (const auto& [name, at] : r.daily_jobs)
+                std::cout << "  daily job " << p.id << ":" << name << " at " << at << "\n";
+            for (const auto& [name, every] : r.jobs)
+                std::cout << "  job " << p.id << ":" << name << " every " << every << " s\n";
+            for (const auto& kind : r.task_kinds)
+                std::cout << "  task kind " << kind << "\n";
+        });
+    register_feature_test(
+        suite, "RoutesAreWellFormed", plugin, [](const std::string&, const host::Plugin&) {
+            std::set<std::pair<std::string, std::string>> seen;
+            static const std::set<std::string> methods = {"GET",    "POST", "PUT",    "PATCH",
+                                                          "DELETE", "HEAD", "OPTIONS"};
+            for (const auto& r : recorded().routes) {
+                EXPECT_TRUE(methods.count(r.method)) << "method " << r.method;
+                EXPECT_TRUE(!r.prefix.empty() && r.prefix.front() == '/' && r.prefix != "/")
+                    << "prefix '" << r.prefix << "' must start with '/' and not be '/'";
+                EXPECT_NE(r.prefix.rfind("/v1", 0), 0u) << r.prefix << ": /v1 is the proxy's";
+                EXPECT_NE(r.prefix.rfind("/admin/api/auth", 0), 0u) << r.prefix;
+                EXPECT_TRUE(r.access >= MG_ROUTE_PUBLIC && r.access <= MG_ROUTE_API_KEY)
+                    << r.prefix << ": access " << r.access;
+                EXPECT_TRUE(seen.insert({r.method, r.prefix}).second)
+                    << r.method << " " << r.prefix << " registered twice";
+            }
+        });
+    register_feature_test(
+        suite, "MigrationsAreOrderedAndNamedForThePlugin", plugin,
+        [](const std::string&, const host::Plugin& p) {
+            std::string prefix = p.id + "_";
+            std::replace(prefix.begin(), prefix.end(), '-', '_');
+            EXPECT_LE(recorded().migrations.size(), 1u) << "migrate once, with every version";
+            for (const auto& text : recorded().migrations) {
+                json list = modelgate::sdk::parse_json(text);
+                ASSERT_TRUE(list.is_array()) << text;
+                int expected = 1;
+                for (const auto& m : list) {
+                    ASSERT_TRUE(m.is_object()) << m.dump();
+                    EXPECT_EQ(m.value("version", 0), expected++) << "versions are 1, 2, 3, ...";
+                    EXPECT_FALSE(m.value("name", "").empty()) << m.dump();
+                    for (const char* dialect : {"postgresql", "sqlite"}) {
+                        std::string sql = m.value(dialect, "");
+                        EXPECT_FALSE(sql.empty()) << "version " << m.value("version", 0)
+                                                  << " has no " << dialect << " script";
+                        for (const auto& name : object_names(sql))
+                            EXPECT_EQ(name.rfind(prefix, 0), 0u)
+                                << dialect << " version " << m.value("version", 0) << ": " << name
+                                << " must be named " << prefix << "...";
+                    }
+                }
+            }
+        });
+    register_feature_test(
+        suite, "JobsAndTasksAreWellFormed", plugin, [](const std::string&, const host::Plugin&) {
+            std::set<std::string> names, kinds;
+            for (const auto& [name, at] : recorded().daily_jobs) {
+                EXPECT_TRUE(is_hh_mm(at)) << name << " at '" << at << "'";
+                EXPECT_TRUE(!name.empty() && names.insert(name).second) << "job '" << name << "'";
+            }
+            for (const auto& [name, every] : recorded().jobs) {
+                EXPECT_GE(every, 1) << name;
+                EXPECT_TRUE(!name.empty() && names.insert(name).second) << "job '" << name << "'";
+            }
+            for (const auto& kind : recorded().task_kinds)
+                EXPECT_TRUE(!kind.empty() && kinds.insert(kind).second) << "task '" << kind << "'";
+        });
+    register_feature_test(
+        suite, "LocalesHaveTheKeysOfEnglish", plugin,
+        [](const std::string& path, const host::Plugin& p) {
+            std::filesystem::path so(path);
+            auto dir = so.parent_path() / (so.stem().string() + ".locales");
+            std::error_code ec;
+            if (!std::filesystem::is_directory(dir, ec)) GTEST_SKIP() << "no " << dir;
+            auto read = [](const std::filesystem::path& f) {
+                std::ifstream in(f);
+                std::stringstream ss;
+                ss << in.rdbuf();
+                return modelgate::sdk::parse_json(ss.str());
+            };
+            ASSERT_TRUE(std::filesystem::exists(dir / "en.json")) << dir << " needs en.json";
+            json en = read(dir / "en.json");
+            ASSERT_TRUE(en.is_object());
+            for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+                if (entry.path().extension() != ".json") continue;
+                json texts = read(entry.path());
+                ASSERT_TRUE(texts.is_object()) << entry.path();
+                for (const auto& [key, value] : texts.items()) {
+                    EXPECT_EQ(key.rfind(p.id + ".", 0), 0u)
+                        << entry.path() << ": " << key << " is not under " << p.id << ".";
+                    EXPECT_TRUE(value.is_string()) << entry.path() << ": " << key;
+                    EXPECT_TRUE(en.contains(key)) << entry.path() << ": " << key << " not in en";
+                }
+                for (const auto& [key, value] : en.items())
+                    EXPECT_TRUE(texts.contains(key)) << entry.path() << " lacks " << key;
+            }
+        });
+}
+
 }  // namespace
 
 bool parse_args(int argc, char** argv, Options& out, std::string& error) {
@@ -428,6 +688,10 @@ bool parse_args(int argc, char** argv, Options& out, std::string& error) {
 void register_conformance_tests(const Options& options) {
     const std::string plugin = options.plugin_path;
     const std::string suite = "Conformance/" + std::filesystem::path(plugin).stem().string();
+    if (const auto& l = load(plugin); l.result.plugin && l.result.plugin->kind == MG_KIND_FEATURE) {
+        register_feature_tests(plugin, suite);
+        return;
+    }
     json config =
         options.fixtures_dir.empty() ? json::object() : first_config(options.fixtures_dir);
     auto make_adapter = [plugin, config]() -> std::shared_ptr<host::Adapter> {

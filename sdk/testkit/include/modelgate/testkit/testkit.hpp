@@ -8,6 +8,10 @@
 //  - error classification of common HTTP failures;
 //  - garbage in (bodies, stream bytes) coming back as errors, never crashes;
 //  - repeated create/destroy and stream open/close (run it under ASan).
+// Given a feature plugin, it runs init with the schema's defaults on a host
+// that records the registrations, and checks them: routes, migrations (order,
+// both dialects, names under the plugin's id), jobs and tasks, and the texts
+// in <stem>.locales/ against English.
 // modelgate-plugin-check is this kit as a command: PATH.so [--fixtures DIR].
 #pragma once
 
