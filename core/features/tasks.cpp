@@ -136,35 +136,45 @@ Result<TaskRunner::Started> TaskRunner::start(const std::string& plugin, const s
     beat();  // a running row left by a stopped instance must not block the key
     Started out;
     try {
-        db_.with_session([&](soci::session& s) {
-            long long id = 0;
-            std::string now = iso8601_utc(unix_ms_now());
-            soci::statement st =
-                (s.prepare << "INSERT INTO plugin_tasks (plugin_id, kind, dedupe_key, status, "
-                              "input, instance_id, created_at, heartbeat_at) VALUES (:p, :k, :d, "
-                              "'running', :in, :i, :now, :now2) ON CONFLICT (plugin_id, kind, "
-                              "dedupe_key) WHERE status = 'running' DO NOTHING RETURNING id",
-                 soci::use(plugin, "p"), soci::use(kind, "k"), soci::use(key, "d"),
-                 soci::use(input, "in"), soci::use(instance_id_, "i"), soci::use(now, "now"),
-                 soci::use(now, "now2"), soci::into(id));
-            out.started = st.execute(true);
-            auto rows = select_tasks(
-                s,
-                select_sql() + (out.started ? " WHERE id = :id"
+        // The running task a conflict names may end between the two statements:
+        // then the key is free again, and the insert is tried once more.
+        for (int attempt = 0; attempt < 3 && out.task.is_null(); ++attempt)
+            db_.with_session(
+                [&](soci::session& s) {
+                    long long id = 0;
+                    std::string now = iso8601_utc(unix_ms_now());
+                    soci::statement st =
+                        (s.prepare
+                             << "INSERT INTO plugin_tasks (plugin_id, kind, dedupe_key, status, "
+                                "input, instance_id, created_at, heartbeat_at) VALUES (:p, :k, :d, "
+                                "'running', :in, :i, :now, :now2) ON CONFLICT (plugin_id, kind, "
+                                "dedupe_key) WHERE status = 'running' DO NOTHING RETURNING id",
+                         soci::use(plugin, "p"), soci::use(kind, "k"), soci::use(key, "d"),
+                         soci::use(input, "in"), soci::use(instance_id_, "i"),
+                         soci::use(now, "now"), soci::use(now, "now2"), soci::into(id));
+                    out.started = st.execute(true);
+                    auto rows = select_tasks(
+                        s,
+                        select_sql() + (out.started
+                                            ? " WHERE id = :id"
                                             : " WHERE plugin_id = :p AND kind = :k AND dedupe_key "
                                               "= :d AND status = 'running'"),
-                [&](soci::statement& q) {
-                    if (out.started) {
-                        q.exchange(soci::use(id, "id"));
-                    } else {
-                        q.exchange(soci::use(plugin, "p"));
-                        q.exchange(soci::use(kind, "k"));
-                        q.exchange(soci::use(key, "d"));
+                        [&](soci::statement& q) {
+                            if (out.started) {
+                                q.exchange(soci::use(id, "id"));
+                            } else {
+                                q.exchange(soci::use(plugin, "p"));
+                                q.exchange(soci::use(kind, "k"));
+                                q.exchange(soci::use(key, "d"));
+                            }
+                        });
+                    if (rows.empty()) {
+                        if (out.started) throw std::runtime_error("the task row vanished");
+                        return;
                     }
+                    out.task = rows.front();
                 });
-            if (rows.empty()) throw std::runtime_error("the task row vanished");
-            out.task = rows.front();
-        });
+        if (out.task.is_null()) throw std::runtime_error("the key's task kept ending and starting");
     } catch (...) {
         return store::database_error("starting a plugin task");
     }
